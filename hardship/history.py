@@ -1,0 +1,145 @@
+"""The audit history, read back readably: who, when, which field, from what to what.
+
+Changes are captured by django-pghistory's database triggers (so bulk and set-based writes are
+seen too); the request's user and URL come from its middleware context. Views and exports that
+change nothing are recorded in AccessRecord.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pghistory.models
+from django.apps import apps
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {"insert": _("新建"), "update": _("修改"), "delete": _("删除")}
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryRow:
+    at: datetime
+    actor: object | None
+    action: str
+    subject: str
+    url: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+def object_history(obj: models.Model) -> list[HistoryRow]:
+    events = pghistory.models.MiddlewareEvents.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")
+    return to_rows(list(events))
+
+
+def recent_events_visible_to(user, limit: int = 50) -> list[HistoryRow]:
+    """The latest changes to unions and users in the user's scope, newest first."""
+    from hardship.access import scope_path
+    from hardship.models import Union, User
+
+    path = scope_path(user)
+    if path is None:
+        return []
+    union_events = Union.pgh_event_model.objects.filter(path__startswith=path)
+    user_events = User.pgh_event_model.objects.filter(home_union__path__startswith=path)
+    latest = sorted(
+        [*union_events.order_by("-pgh_id")[:limit], *user_events.order_by("-pgh_id")[:limit]],
+        key=lambda event: event.pgh_created_at, reverse=True,
+    )[:limit]
+    slugs = {f"{event._meta.label}:{event.pgh_id}" for event in latest}
+    tracked = {event.pgh_obj_id for event in latest}
+    events = (
+        pghistory.models.MiddlewareEvents.objects.across(Union.pgh_event_model, User.pgh_event_model)
+        .filter(pgh_slug__in=slugs, pgh_obj_id__in=[str(pk) for pk in tracked])
+        .order_by("-pgh_created_at", "-pgh_id")
+    )
+    return to_rows(list(events))
+
+
+def to_rows(events: list) -> list[HistoryRow]:
+    from hardship.models import User
+
+    actor_ids = {event.pgh_context["user"] for event in events if event.pgh_context and event.pgh_context.get("user")}
+    actors = User.objects.in_bulk(actor_ids)
+    labels = _related_labels(events)
+    rows = []
+    for event in events:
+        model = apps.get_model(event.pgh_obj_model)
+        context = event.pgh_context or {}
+        rows.append(HistoryRow(
+            at=event.pgh_created_at,
+            actor=actors.get(context.get("user")),
+            action=str(ACTION_LABELS.get(event.pgh_label, event.pgh_label)),
+            subject=f"{model._meta.verbose_name}：{_display_name(event.pgh_data)}",
+            url=context.get("url", ""),
+            changes=_changes(model, event, labels),
+        ))
+    return rows
+
+
+def _display_name(data: dict) -> str:
+    return str(data.get("name") or data.get("full_name") or data.get("username") or data.get("id", ""))
+
+
+def _changes(model, event, labels) -> list[FieldChange]:
+    if event.pgh_label == "insert":
+        pairs = {key: [None, value] for key, value in (event.pgh_data or {}).items()}
+    else:
+        pairs = event.pgh_diff or {}
+    changes = []
+    for column, (old, new) in sorted(pairs.items()):
+        model_field = _field_for_column(model, column)
+        if model_field is None or column in ("id", "path", "depth"):
+            continue
+        changes.append(FieldChange(
+            field=str(model_field.verbose_name),
+            old=_display_value(model_field, old, labels),
+            new=_display_value(model_field, new, labels),
+        ))
+    return changes
+
+
+def _field_for_column(model, column: str):
+    for model_field in model._meta.concrete_fields:
+        if model_field.column == column:
+            return model_field
+    return None
+
+
+def _related_labels(events) -> dict[tuple, str]:
+    """One query per related model for every foreign key value that the events mention."""
+    wanted: dict[type, set] = {}
+    for event in events:
+        model = apps.get_model(event.pgh_obj_model)
+        values = dict(event.pgh_data or {})
+        for column, pair in (event.pgh_diff or {}).items():
+            values[f"__old__{column}"] = pair[0]
+        for column, value in values.items():
+            model_field = _field_for_column(model, column.removeprefix("__old__"))
+            if model_field is not None and model_field.is_relation and value is not None:
+                wanted.setdefault(model_field.related_model, set()).add(value)
+    labels = {}
+    for related_model, pks in wanted.items():
+        for pk, obj in related_model.objects.in_bulk(pks).items():
+            labels[(related_model, str(pk))] = str(obj)
+    return labels
+
+
+def _display_value(model_field, value, labels) -> str:
+    if value is None or value == "":
+        return "—"
+    if model_field.is_relation:
+        return labels.get((model_field.related_model, str(value)), f"#{value}")
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    return str(value)

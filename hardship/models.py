@@ -1,0 +1,248 @@
+"""The shared core: administrative regions, the union tree and users with a role and a home union."""
+
+from __future__ import annotations
+
+import pghistory
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+PATH_SEPARATOR = "/"
+
+
+class Region(models.Model):
+    """An administrative division (GB/T 2260 code), loaded from hardship/data/regions.csv."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省级")
+        PREFECTURE = "prefecture", _("地级")
+        COUNTY = "county", _("县级")
+
+    code = models.CharField(_("区划代码"), max_length=6, primary_key=True)
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.CharField(_("级别"), max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级区划"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class UnionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> UnionQuerySet:
+        """The unions in the user's home-union subtree: one indexed prefix condition."""
+        from hardship.access import scope_path
+
+        path = scope_path(user)
+        if path is None:
+            return self.none()
+        return self.filter(path__startswith=path) if path else self
+
+    def subtree_of(self, union: Union) -> UnionQuerySet:
+        return self.filter(path__startswith=union.path)
+
+
+@pghistory.track()
+class Union(models.Model):
+    """A unit of the union tree: 全国总工会 → 省 → 市 → 县(区) → 基层工会 / 帮扶中心 / 帮扶站点.
+
+    `path` is a materialised path of unit codes ("/000000/410000/410100/"), so a whole subtree is
+    one indexed prefix match (see the varchar_pattern_ops index).
+    """
+
+    class Kind(models.TextChoices):
+        NATIONAL = "national", _("全国总工会")
+        PROVINCE = "province", _("省级总工会")
+        CITY = "city", _("市级总工会")
+        COUNTY = "county", _("县(区)级总工会")
+        GRASSROOTS = "grassroots", _("基层工会")
+        HELP_CENTRE = "help_centre", _("帮扶中心")
+        HELP_STATION = "help_station", _("帮扶站点")
+
+    code = models.CharField(
+        _("单位代码"), max_length=32, unique=True,
+        help_text=_("地方总工会用行政区划代码；基层单位在其后加序号，如 410102-J01。"),
+    )
+    name = models.CharField(_("名称"), max_length=128)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("行政区划"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="unions",
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("路径"), max_length=512, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("层级"), editable=False, default=0)
+    contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    objects = UnionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("工会单位")
+        verbose_name_plural = _("工会单位")
+        ordering = ["path"]
+        indexes = [
+            models.Index(fields=["path"], name="union_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if PATH_SEPARATOR in self.code:
+            raise ValidationError({"code": _("单位代码不能包含“/”。")})
+        if self.kind == self.Kind.NATIONAL and self.parent_id:
+            raise ValidationError({"parent": _("全国总工会没有上级单位。")})
+        if self.kind != self.Kind.NATIONAL and not self.parent_id:
+            raise ValidationError({"parent": _("请选择上级单位。")})
+        if self.pk and self.parent_id and self.parent.path.startswith(self.path):
+            raise ValidationError({"parent": _("上级单位不能是本单位或其下级单位。")})
+
+    def save(self, *args, **kwargs) -> None:
+        old_path = self.path
+        self.path = self.compute_path()
+        self.depth = self.path.count(PATH_SEPARATOR) - 2
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            self._move_descendants(old_path)
+
+    def compute_path(self) -> str:
+        prefix = self.parent.path if self.parent_id else PATH_SEPARATOR
+        return f"{prefix}{self.code}{PATH_SEPARATOR}"
+
+    def _move_descendants(self, old_path: str) -> None:
+        """Rewrite the paths under a moved or renamed unit in one statement."""
+        from django.db.models import Value
+        from django.db.models.functions import Concat, Substr
+
+        Union.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+            path=Concat(Value(self.path), Substr("path", len(old_path) + 1)),
+        )
+
+    def ancestors(self) -> UnionQuerySet:
+        codes = [code for code in self.path.split(PATH_SEPARATOR) if code][:-1]
+        return Union.objects.filter(code__in=codes).order_by("depth")
+
+    def is_within(self, other: Union) -> bool:
+        return self.path.startswith(other.path)
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", _("帮扶工作人员")
+    SUPERVISOR = "supervisor", _("上级工会负责人")
+    ADMIN = "admin", _("系统管理员")
+    AUDITOR = "auditor", _("审计")
+
+
+class UserQuerySet(models.QuerySet):
+    def visible_to(self, user) -> UserQuerySet:
+        from hardship.access import scope_path
+
+        path = scope_path(user)
+        if path is None:
+            return self.none()
+        return self.filter(home_union__path__startswith=path) if path else self
+
+
+class HardshipUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["password", "last_login"],
+)
+class User(AbstractUser):
+    """A person who signs in: a role and a home union, whose subtree is all they may see."""
+
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.CASEWORKER)
+    home_union = models.ForeignKey(
+        Union, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="users",
+    )
+    full_name = models.CharField(_("姓名"), max_length=64, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=32, blank=True)
+
+    objects = HardshipUserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_superuser=True) | models.Q(home_union__isnull=False),
+                name="user_has_home_union_unless_superuser",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def clean(self) -> None:
+        super().clean()
+        if not self.is_superuser and not self.home_union_id:
+            raise ValidationError({"home_union": _("请选择所属单位。")})
+
+    def save(self, *args, **kwargs) -> None:
+        # Admin-site access follows the role; it is never granted on its own.
+        self.is_staff = self.is_superuser or self.role in (Role.ADMIN, Role.AUDITOR)
+        super().save(*args, **kwargs)
+
+    @property
+    def scope_union(self) -> Union | None:
+        return self.home_union
+
+
+class Heartbeat(models.Model):
+    """When the Celery beat/worker pair last ran a job: the admin home shows it."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    last_seen = models.DateTimeField(default=timezone.now)
+    worker = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务心跳")
+        verbose_name_plural = _("后台任务心跳")
+
+
+class AccessRecord(models.Model):
+    """Reads that the audit must see although they change nothing: exports, revealed ID numbers."""
+
+    class Action(models.TextChoices):
+        EXPORT = "export", _("导出")
+        REVEAL = "reveal", _("查看完整身份证号")
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="access_records")
+    action = models.CharField(_("操作"), max_length=16, choices=Action.choices)
+    subject = models.CharField(_("对象"), max_length=300)
+    union = models.ForeignKey(
+        Union, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("访问记录")
+        verbose_name_plural = _("访问记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_action_display()} {self.subject}"
+
+    @property
+    def scope_union(self) -> Union | None:
+        return self.union

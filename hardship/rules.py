@@ -1,0 +1,48 @@
+"""Permissions as rules predicates. Object checks also require the object to be in scope."""
+
+import rules
+
+from hardship.access import is_in_scope
+from hardship.models import Role
+
+
+def has_role(*roles: str) -> rules.Predicate:
+    @rules.predicate(name=f"has_role({','.join(roles)})")
+    def predicate(user) -> bool:
+        return user.is_authenticated and user.is_active and (user.role in roles or user.is_superuser)
+
+    return predicate
+
+
+@rules.predicate
+def in_scope(user, obj=None) -> bool:
+    """No object: the question is about the model as a whole, decided by role alone."""
+    return obj is None or is_in_scope(user, obj)
+
+
+@rules.predicate
+def not_self(user, obj=None) -> bool:
+    return obj is None or obj.pk != user.pk
+
+
+is_caseworker = has_role(Role.CASEWORKER)
+is_supervisor = has_role(Role.SUPERVISOR)
+is_admin = has_role(Role.ADMIN)
+is_auditor = has_role(Role.AUDITOR)
+is_signed_in = has_role(*Role.values)
+
+rules.add_perm("hardship.view_union", is_signed_in & in_scope)
+rules.add_perm("hardship.export_union", is_signed_in & in_scope)
+rules.add_perm("hardship.add_union", is_admin & in_scope)
+rules.add_perm("hardship.change_union", is_admin & in_scope)
+rules.add_perm("hardship.delete_union", rules.always_deny)  # units are deactivated, never deleted
+
+rules.add_perm("hardship.view_user", (is_admin | is_supervisor | is_auditor) & in_scope)
+rules.add_perm("hardship.add_user", is_admin & in_scope)
+rules.add_perm("hardship.change_user", is_admin & in_scope)
+rules.add_perm("hardship.delete_user", rules.always_deny)  # accounts are deactivated, never deleted
+
+rules.add_perm("hardship.view_region", is_signed_in)
+rules.add_perm("hardship.view_heartbeat", is_admin)
+rules.add_perm("hardship.view_history", (is_admin | is_auditor) & in_scope)
+rules.add_perm("hardship.use_admin_site", is_admin | is_auditor)
