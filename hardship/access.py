@@ -48,3 +48,16 @@ def is_in_scope(user, obj) -> bool:
 def get_visible_or_404[M: Model](queryset: QuerySet[M], user, **lookup) -> M:
     """Fetch one object through the user's scope; anything outside it is simply not found."""
     return get_object_or_404(queryset.visible_to(user), **lookup)
+
+
+class ScopedQuerySet(QuerySet):
+    """Rows that belong to a union; `scope_path_lookup` leads from a row to that union's path."""
+
+    scope_path_lookup = "union__path"
+
+    def visible_to(self, user) -> ScopedQuerySet:
+        """What the user may see: one indexed prefix condition on the union path."""
+        path = scope_path(user)
+        if path is None:
+            return self.none()
+        return self.filter(**{f"{self.scope_path_lookup}__startswith": path}) if path else self

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hardship.access import ScopedQuerySet
+
 PATH_SEPARATOR = "/"
 
 
@@ -37,15 +39,8 @@ class Region(models.Model):
         return f"{self.name}（{self.code}）"
 
 
-class UnionQuerySet(models.QuerySet):
-    def visible_to(self, user) -> UnionQuerySet:
-        """The unions in the user's home-union subtree: one indexed prefix condition."""
-        from hardship.access import scope_path
-
-        path = scope_path(user)
-        if path is None:
-            return self.none()
-        return self.filter(path__startswith=path) if path else self
+class UnionQuerySet(ScopedQuerySet):
+    scope_path_lookup = "path"
 
     def subtree_of(self, union: Union) -> UnionQuerySet:
         return self.filter(path__startswith=union.path)
@@ -147,14 +142,8 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("审计")
 
 
-class UserQuerySet(models.QuerySet):
-    def visible_to(self, user) -> UserQuerySet:
-        from hardship.access import scope_path
-
-        path = scope_path(user)
-        if path is None:
-            return self.none()
-        return self.filter(home_union__path__startswith=path) if path else self
+class UserQuerySet(ScopedQuerySet):
+    scope_path_lookup = "home_union__path"
 
 
 class HardshipUserManager(UserManager.from_queryset(UserQuerySet)):
@@ -220,6 +209,10 @@ class Heartbeat(models.Model):
         verbose_name_plural = _("后台任务心跳")
 
 
+class AccessRecordQuerySet(ScopedQuerySet):
+    scope_path_lookup = "union__path"
+
+
 class AccessRecord(models.Model):
     """Reads that the audit must see although they change nothing: exports, revealed ID numbers."""
 
@@ -234,6 +227,8 @@ class AccessRecord(models.Model):
     union = models.ForeignKey(
         Union, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
     )
+
+    objects = AccessRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("访问记录")

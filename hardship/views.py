@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from hardship.access import get_visible_or_404
 from hardship.exports import export_response
 from hardship.history import recent_events_visible_to
-from hardship.models import Heartbeat, Role, Union, User
+from hardship.models import AccessRecord, Heartbeat, Role, Union, User
 from hardship.resources import UnionResource
 
 HOME_TEMPLATES = {
@@ -29,6 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {"home_union": user.home_union}
     if user.home_union_id:
         context["children"] = child_unions_with_counts(user, user.home_union)
+        context["kind_counts"] = subtree_kind_counts(user.home_union)
     if user.role == Role.CASEWORKER:
         context["colleagues"] = colleagues_of(user)
     elif user.role == Role.ADMIN:
@@ -36,6 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["heartbeat"] = Heartbeat.objects.filter(name="beat").first()
     elif user.role == Role.AUDITOR:
         context["events"] = recent_events_visible_to(user, limit=50)
+        context["access_records"] = AccessRecord.objects.visible_to(user).select_related("user")[:50]
     return render(request, HOME_TEMPLATES.get(user.role, HOME_TEMPLATES[Role.CASEWORKER]), context)
 
 
@@ -97,6 +99,14 @@ def _subtree_count(path_field: str) -> Subquery:
         .values("n")
     )
     return Subquery(inner, output_field=IntegerField())
+
+
+def subtree_kind_counts(union: Union) -> list[tuple[str, int]]:
+    """How many units of each kind lie below a unit, in the tree's order of kinds."""
+    counts = dict(
+        Union.objects.subtree_of(union).exclude(pk=union.pk).order_by().values_list("kind").annotate(n=Count("pk"))
+    )
+    return [(label, counts[value]) for value, label in Union.Kind.choices if counts.get(value)]
 
 
 def colleagues_of(user):

@@ -1,0 +1,108 @@
+"""Run benchmarks: `python -m bench [--keep] [name ...]` (default: every bench/<name>.py).
+
+Each benchmark is a module with `run() -> list[dict]`; its rows are printed as a table. All of
+them run against a throwaway database, hardship_bench, on the same server as the default
+connection, so the dev data is never touched. It is dropped afterwards unless --keep is given.
+"""
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+BENCH_DATABASE = "hardship_bench"
+
+
+def available() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if not m.name.startswith("_"))
+
+
+def server_connection(db: dict):
+    import psycopg
+
+    return psycopg.connect(
+        host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"], password=db["PASSWORD"] or None,
+        dbname="postgres", autocommit=True,
+    )
+
+
+def recreate_database(db: dict) -> None:
+    # Always start empty: a run never depends on what an earlier --keep run left behind.
+    with server_connection(db) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+
+
+def drop_database(db: dict) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    with server_connection(db) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+
+
+def format_cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def print_table(rows: list[dict]) -> None:
+    if not rows:
+        return
+    headers = list(dict.fromkeys(key for row in rows for key in row))
+    cells = [[format_cell(row.get(h, "")) for h in headers] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    numeric = [all(isinstance(row.get(h), int | float) for row in rows) for h in headers]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric))
+
+    print(line(headers))
+    print(line(["-" * w for w in widths]))
+    for row in cells:
+        print(line(row))
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {', '.join(available())})")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(available()))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "hardship.settings"
+    import django
+    from django.conf import settings
+    from django.core.management import call_command
+
+    db = settings.DATABASES["default"]
+    if db["NAME"] == BENCH_DATABASE:
+        parser.error(f"the default database is already named {BENCH_DATABASE}; refusing to drop it")
+    recreate_database(db)
+    db["NAME"] = BENCH_DATABASE
+    # Debug cursors record every query; measure what production runs.
+    settings.DEBUG = False
+    django.setup()
+    try:
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        print(f"{BENCH_DATABASE}: migrated in {time.perf_counter() - started:.1f} s")
+        for name in args.names or available():
+            print(f"\n## {name}")
+            print_table(importlib.import_module(f"bench.{name}").run())
+    finally:
+        if args.keep:
+            print(f"\nkept database {BENCH_DATABASE}")
+        else:
+            drop_database(db)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
