@@ -11,6 +11,7 @@ import os
 import pkgutil
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 BENCH_DATABASE = "hardship_bench"
@@ -46,8 +47,18 @@ def drop_database(db: dict) -> None:
 
 def format_cell(value) -> str:
     if isinstance(value, float):
-        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+        return f"{value:.{3 if value < 1 else 2 if value < 10 else 1 if value < 100 else 0}f}"
     return str(value)
+
+
+def display_width(text: str) -> int:
+    # Chinese characters take two terminal columns.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int, right: bool) -> str:
+    fill = " " * (width - display_width(text))
+    return fill + text if right else text + fill
 
 
 def print_table(rows: list[dict]) -> None:
@@ -55,11 +66,11 @@ def print_table(rows: list[dict]) -> None:
         return
     headers = list(dict.fromkeys(key for row in rows for key in row))
     cells = [[format_cell(row.get(h, "")) for h in headers] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
+    widths = [max(display_width(h), *(display_width(r[i]) for r in cells)) for i, h in enumerate(headers)]
     numeric = [all(isinstance(row.get(h), int | float) for row in rows) for h in headers]
 
     def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric))
+        return "  ".join(pad(v, w, n) for v, w, n in zip(values, widths, numeric))
 
     print(line(headers))
     print(line(["-" * w for w in widths]))

@@ -1,0 +1,130 @@
+"""The admin site (django-unfold), scoped like every other view: a user sees and picks only
+unions and users in their subtree, and permissions come from hardship/rules.py."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+
+from hardship.models import AccessRecord, Heartbeat, Region, Union, User
+
+admin.site.site_header = _("困难职工解困脱困 · 管理后台")
+admin.site.site_title = _("困难职工帮扶管理")
+
+
+class ScopedAdmin(ModelAdmin):
+    """Every queryset through visible_to(user); every permission through rules, with the object."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Union:
+            kwargs["queryset"] = Union.objects.visible_to(request.user).order_by("path")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _perm(self, request, action: str, obj=None) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.{action}_{self.opts.model_name}", obj)
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.has_perm("hardship.use_admin_site")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._perm(request, "view", obj) or self._perm(request, "change", obj)
+
+    def has_add_permission(self, request) -> bool:
+        return self._perm(request, "add")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._perm(request, "change", obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._perm(request, "delete", obj)
+
+
+class ReadOnlyMixin:
+    """Records written by the system itself (or reference data loaded from files): never edited here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Union)
+class UnionAdmin(ScopedAdmin):
+    list_display = ["name", "code", "kind", "region", "parent", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "code"]
+    list_select_related = ["region", "parent"]
+    autocomplete_fields = ["region"]
+    fields = ["code", "name", "kind", "parent", "region", "contact_phone", "address", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code and the parent make the materialised path: fixed once the unit exists.
+        return ["code", "parent"] if obj else []
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+    list_display = ["username", "full_name", "role", "home_union", "is_active", "last_login"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["username", "full_name", "phone"]
+    list_select_related = ["home_union"]
+    ordering = ["home_union__path", "username"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("个人信息"), {"fields": ["full_name", "phone", "email"]}),
+        (_("角色与单位"), {"fields": ["role", "home_union", "is_active"]}),
+        (_("登录记录"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"fields": ["username", "full_name", "role", "home_union", "password1", "password2"]}),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+
+@admin.register(Region)
+class RegionAdmin(ReadOnlyMixin, ModelAdmin):
+    """Reference data from hardship/data/regions.csv (load_regions)."""
+
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.has_perm("hardship.use_admin_site")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("hardship.view_region")
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(ReadOnlyMixin, ScopedAdmin):
+    list_display = ["at", "user", "action", "subject", "union"]
+    list_filter = ["action"]
+    list_select_related = ["user", "union"]
+    date_hierarchy = "at"
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("hardship.view_history", obj)
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyMixin, ModelAdmin):
+    list_display = ["name", "last_seen", "worker"]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.has_perm("hardship.view_heartbeat")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("hardship.view_heartbeat")

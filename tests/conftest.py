@@ -1,0 +1,91 @@
+"""Shared fixtures: a small real-shaped union tree and named users in it.
+
+    全国总工会 100000
+    ├── 河南省总工会 410000
+    │   └── 郑州市总工会 410100
+    │       ├── 中原区总工会 410102 ── 中原区困难职工帮扶中心 410102-C01 ── 林山寨街道帮扶站 410102-S01
+    │       └── 金水区总工会 410105 ── 金水区困难职工帮扶中心 410105-C01
+    └── 湖北省总工会 420000 ── 武汉市总工会 420100 ── 江岸区总工会 420102
+"""
+
+import pytest
+
+from hardship.models import Role, Union
+from tests.factories import RegionFactory, UnionFactory, UserFactory
+
+TREE = [
+    # code, name, kind, parent code, region (code, name, level, parent)
+    ("100000", "中华全国总工会", Union.Kind.NATIONAL, None, None),
+    ("410000", "河南省总工会", Union.Kind.PROVINCE, "100000", ("410000", "河南省", "province", None)),
+    ("410100", "郑州市总工会", Union.Kind.CITY, "410000", ("410100", "郑州市", "prefecture", "410000")),
+    ("410102", "中原区总工会", Union.Kind.COUNTY, "410100", ("410102", "中原区", "county", "410100")),
+    ("410105", "金水区总工会", Union.Kind.COUNTY, "410100", ("410105", "金水区", "county", "410100")),
+    ("410102-C01", "中原区困难职工帮扶中心", Union.Kind.HELP_CENTRE, "410102", None),
+    ("410102-S01", "林山寨街道帮扶站", Union.Kind.HELP_STATION, "410102-C01", None),
+    ("410105-C01", "金水区困难职工帮扶中心", Union.Kind.HELP_CENTRE, "410105", None),
+    ("420000", "湖北省总工会", Union.Kind.PROVINCE, "100000", ("420000", "湖北省", "province", None)),
+    ("420100", "武汉市总工会", Union.Kind.CITY, "420000", ("420100", "武汉市", "prefecture", "420000")),
+    ("420102", "江岸区总工会", Union.Kind.COUNTY, "420100", ("420102", "江岸区", "county", "420100")),
+]
+
+
+@pytest.fixture
+def unions(db) -> dict[str, Union]:
+    made: dict[str, Union] = {}
+    for code, name, kind, parent_code, region in TREE:
+        region_obj = None
+        if region:
+            region_obj = RegionFactory(code=region[0], name=region[1], level=region[2], parent_id=region[3])
+        made[code] = UnionFactory(
+            code=code, name=name, kind=kind, parent=made.get(parent_code), region=region_obj or
+            (made[parent_code].region if parent_code else None),
+        )
+    return made
+
+
+def _user(username: str, role: str, union: Union, full_name: str):
+    return UserFactory(username=username, role=role, home_union=union, full_name=full_name)
+
+
+@pytest.fixture
+def caseworker(unions):
+    """A caseworker at the 中原区 help centre."""
+    return _user("caseworker", Role.CASEWORKER, unions["410102-C01"], "王芳")
+
+
+@pytest.fixture
+def outsider(unions):
+    """A caseworker of the sibling county 金水区."""
+    return _user("outsider", Role.CASEWORKER, unions["410105-C01"], "李强")
+
+
+@pytest.fixture
+def supervisor(unions):
+    """A supervisor of the 河南 provincial union: sees both counties."""
+    return _user("supervisor", Role.SUPERVISOR, unions["410000"], "陈立新")
+
+
+@pytest.fixture
+def county_admin(unions):
+    return _user("countyadmin", Role.ADMIN, unions["410102"], "刘洋")
+
+
+@pytest.fixture
+def national_admin(unions):
+    return _user("national", Role.ADMIN, unions["100000"], "孙志远")
+
+
+@pytest.fixture
+def auditor(unions):
+    return _user("auditor", Role.AUDITOR, unions["410100"], "周敏")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as a given user."""
+
+    def login(user):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return login
