@@ -51,8 +51,8 @@ class Union(models.Model):
     """A unit of the union tree: 全国总工会 → 省 → 市 → 县(区) → 基层工会 / 帮扶中心 / 帮扶站点.
 
     `path` is a materialised path of unit codes ("/000000/410000/410100/"), so a whole subtree is
-    one indexed prefix match: as a unique CharField, Django gives `path` a varchar_pattern_ops
-    ("_like") index beside the unique one, which serves LIKE 'prefix%'.
+    one indexed prefix match. The "C" collation lets the unique index on `path` serve both
+    LIKE 'prefix%' (as a range) and ORDER BY path, so a subtree's first page reads only that page.
     """
 
     class Kind(models.TextChoices):
@@ -78,7 +78,7 @@ class Union(models.Model):
         "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField(_("路径"), max_length=512, unique=True, editable=False)
+    path = models.CharField(_("路径"), max_length=512, unique=True, editable=False, db_collation="C")
     depth = models.PositiveSmallIntegerField(_("层级"), editable=False, default=0)
     contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)

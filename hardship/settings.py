@@ -166,8 +166,8 @@ LOGGING = {
 }
 
 UNFOLD = {
-    "SITE_TITLE": "困难职工帮扶管理",
-    "SITE_HEADER": "困难职工解困脱困 · 管理后台",
+    "SITE_TITLE": _("困难职工帮扶管理"),
+    "SITE_HEADER": _("困难职工解困脱困 · 管理后台"),
     "SITE_URL": "/",
     "SHOW_LANGUAGES": True,
 }
