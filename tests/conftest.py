@@ -89,3 +89,14 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process on Redis and the test database (see tests/celery_worker.py)."""
+    from tests.celery_worker import start_worker, stop_worker
+
+    with django_db_blocker.unblock():
+        process, queue = start_worker()
+    yield queue
+    stop_worker(process)
