@@ -88,3 +88,12 @@ def test_it_loads_the_demo_only_once():
     call_command("load_demo", "--if-empty", verbosity=0)
     call_command("load_demo", verbosity=0)  # forced: still idempotent
     assert Union.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_it_builds_the_regional_union_tree_idempotently():
+    call_command("load_unions", verbosity=0)
+    count = Union.objects.count()
+    assert count == Region.objects.count() + 1  # one per region, plus the national union
+    call_command("load_unions", verbosity=0)
+    assert Union.objects.count() == count
