@@ -29,6 +29,10 @@ class Command(BaseCommand):
         parser.add_argument("--addrport", default="127.0.0.1:8000")
 
     def handle(self, *args, addrport: str, **options):
+        if os.environ.get("RUN_MAIN") == "true":
+            # The autoreloader's child runs this command again: it only serves.
+            call_command("runserver", addrport)
+            return
         workers = []
         if redis_reachable(settings.CELERY_BROKER_URL):
             workers.append(subprocess.Popen(
