@@ -13,9 +13,9 @@ class Command(BaseCommand):
     def handle(self, *args, if_empty: bool, **options):
         if if_empty and Union.objects.exists():
             self.stdout.write("数据库已有数据，未载入演示数据。")
-        else:
-            summary = load_demo()
-            self.stdout.write(self.style.SUCCESS(f"演示数据已载入：{summary}"))
+            return
+        summary = load_demo()
+        self.stdout.write(self.style.SUCCESS(f"演示数据已载入：{summary}"))
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, full_name, role_label, union_name in describe_demo_users():
             self.stdout.write(f"  {username:<12} {full_name}  {role_label}  {union_name}")
