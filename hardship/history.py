@@ -13,9 +13,14 @@ from datetime import datetime
 import pghistory.models
 from django.apps import apps
 from django.db import models
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {"insert": _("新建"), "update": _("修改"), "delete": _("删除")}
+# Internal or derived columns that say nothing to a reader of the history.
+HIDDEN_COLUMNS = {"id", "path", "depth", "first_name", "last_name", "is_staff"}
 
 
 @dataclass
@@ -91,13 +96,13 @@ def _display_name(data: dict) -> str:
 
 def _changes(model, event, labels) -> list[FieldChange]:
     if event.pgh_label == "insert":
-        pairs = {key: [None, value] for key, value in (event.pgh_data or {}).items()}
+        pairs = {key: [None, value] for key, value in (event.pgh_data or {}).items() if value not in (None, "")}
     else:
         pairs = event.pgh_diff or {}
     changes = []
     for column, (old, new) in sorted(pairs.items()):
         model_field = _field_for_column(model, column)
-        if model_field is None or column in ("id", "path", "depth"):
+        if model_field is None or column in HIDDEN_COLUMNS:
             continue
         changes.append(FieldChange(
             field=str(model_field.verbose_name),
@@ -142,4 +147,6 @@ def _display_value(model_field, value, labels) -> str:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
+    if isinstance(model_field, models.DateTimeField):
+        return date_format(localtime(parse_datetime(value)), "Y-m-d H:i")
     return str(value)
