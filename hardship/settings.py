@@ -16,6 +16,8 @@ SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY",
     default="dev-only-insecure-key-change-me-in-production-0123456789abcdef",
 )
+# Encrypts bank card numbers and health details at rest; first key encrypts, all decrypt (rotation).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[SECRET_KEY])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -31,6 +33,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rules.apps.AutodiscoverRulesConfig",
     "django_htmx",
     "import_export",
@@ -38,6 +41,7 @@ INSTALLED_APPS = [
     "pghistory",
     "axes",
     "hardship",
+    "dossiers",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +176,13 @@ UNFOLD = {
     "SITE_URL": "/",
     "SHOW_LANGUAGES": True,
 }
+
+# Casework rules that provinces set differently: settings, not code (see README, Configuration).
+RELATIVE_HARDSHIP_MULTIPLE = env.float("RELATIVE_HARDSHIP_MULTIPLE", default=2.0)
+ACCIDENT_COST_SHARE = env.float("ACCIDENT_COST_SHARE", default=0.8)
+PUBLIC_NOTICE_WORKING_DAYS = env.int("PUBLIC_NOTICE_WORKING_DAYS", default=5)
+EXIT_INCOME_MONTHS = env.int("EXIT_INCOME_MONTHS", default=6)
+RELAPSE_FOLLOW_UP_MONTHS = env.int("RELAPSE_FOLLOW_UP_MONTHS", default=12)
 
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True

@@ -1,0 +1,285 @@
+"""Hardship category assessment (困难类别认定), pure rules with no database.
+
+Over the 12 months before filing:
+
+    per-capita monthly net income
+        = (wages + business + property + transfers + other income + imputed income
+           − illness − disability − schooling − housing − other costs) / household size / 12
+
+compared with the local 低保 standard (monthly, per person). Union aid is part of transfers.
+Every able-bodied unemployed member of working age is counted as earning the local minimum wage
+for the 12 months: max(min_wage × 12 − their declared annual income, 0) is added as imputed income.
+
+Arithmetic is exact Decimal; money is rounded to 0.01 ROUND_HALF_UP only when the result is built.
+The category is decided on the rounded per-capita figure, the one shown in the reasons, so the
+explanation never contradicts the category.
+
+Labels and reasons are plain Chinese strings for now (translation marking comes later).
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+RULE_VERSION = "2018.1"
+
+CENT = Decimal("0.01")
+MONTHS = 12
+
+
+class Category(StrEnum):
+    DEEP = "deep"
+    RELATIVE = "relative"
+    ACCIDENT = "accident"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.DEEP: "深度困难",
+    Category.RELATIVE: "相对困难",
+    Category.ACCIDENT: "意外致困",
+    Category.NOT_ELIGIBLE: "不符合建档标准",
+}
+
+
+class Exclusion(StrEnum):
+    COMPANY = "company"
+    HOMES = "homes"
+    VEHICLE = "vehicle"
+    SCHOOLING = "schooling"
+    CONCEALMENT = "concealment"
+    REFUSES_WORK = "refuses_work"
+
+
+EXCLUSION_LABELS: dict[Exclusion, str] = {
+    Exclusion.COMPANY: "控制企业",
+    Exclusion.HOMES: "多套住房",
+    Exclusion.VEHICLE: "拥有机动车",
+    Exclusion.SCHOOLING: "子女高收费择校或自费留学",
+    Exclusion.CONCEALMENT: "拒绝调查或隐瞒收入",
+    Exclusion.REFUSES_WORK: "有劳动能力成员拒绝就业",
+}
+
+# Chinese names of the AssessmentInput amount fields, for validation messages.
+FIELD_LABELS: dict[str, str] = {
+    "wages": "工资性收入",
+    "business": "经营净收入",
+    "property": "财产净收入",
+    "transfers": "转移净收入",
+    "other_income": "其他收入",
+    "illness_costs": "医疗支出",
+    "disability_costs": "残疾康复支出",
+    "schooling_costs": "教育支出",
+    "housing_costs": "住房支出",
+    "other_costs": "其他刚性支出",
+}
+INCOME_FIELDS = ("wages", "business", "property", "transfers", "other_income")
+COST_FIELDS = ("illness_costs", "disability_costs", "schooling_costs", "housing_costs", "other_costs")
+# Costs that count towards the accident rule (意外致困).
+HARDSHIP_COST_FIELDS = ("illness_costs", "disability_costs", "other_costs")
+
+
+@dataclass(frozen=True)
+class MemberInput:
+    name: str
+    annual_income: Decimal
+    able_bodied_unemployed: bool  # of working age, able to work, not a student, not employed
+
+
+@dataclass(frozen=True)
+class AssessmentInput:
+    members: tuple[MemberInput, ...]  # household size = len(members); must be >= 1
+    # Annual household totals.
+    wages: Decimal
+    business: Decimal
+    property: Decimal
+    transfers: Decimal
+    other_income: Decimal
+    illness_costs: Decimal
+    disability_costs: Decimal
+    schooling_costs: Decimal
+    housing_costs: Decimal
+    other_costs: Decimal
+    accident: bool = False  # declared emergency / accident / major illness
+    exclusions: frozenset[Exclusion] = frozenset()
+
+
+@dataclass(frozen=True)
+class Standard:
+    poverty_line: Decimal  # 低保, monthly per person
+    min_wage: Decimal  # monthly
+
+
+@dataclass(frozen=True)
+class AssessmentResult:
+    per_capita_monthly: Decimal  # 2 decimals, can be negative
+    total_income: Decimal  # declared income plus imputed_income
+    imputed_income: Decimal
+    rigid_costs: Decimal
+    household_size: int
+    category: Category
+    exclusions: tuple[Exclusion, ...]
+    reasons: tuple[str, ...]
+    ratio_to_line: Decimal  # per_capita_monthly / poverty_line, 2 decimals
+    rule_version: str
+
+    def as_dict(self) -> dict:
+        return {
+            "per_capita_monthly": str(self.per_capita_monthly),
+            "total_income": str(self.total_income),
+            "imputed_income": str(self.imputed_income),
+            "rigid_costs": str(self.rigid_costs),
+            "household_size": self.household_size,
+            "category": self.category.value,
+            "category_label": CATEGORY_LABELS[self.category],
+            "exclusions": [e.value for e in self.exclusions],
+            "reasons": list(self.reasons),
+            "ratio_to_line": str(self.ratio_to_line),
+            "rule_version": self.rule_version,
+        }
+
+
+def input_as_dict(data: AssessmentInput) -> dict:
+    """The input as JSON-serialisable data (Decimals as strings), for the snapshot."""
+    out: dict = {
+        "members": [
+            {
+                "name": m.name,
+                "annual_income": str(m.annual_income),
+                "able_bodied_unemployed": m.able_bodied_unemployed,
+            }
+            for m in data.members
+        ],
+    }
+    for name in INCOME_FIELDS + COST_FIELDS:
+        out[name] = str(getattr(data, name))
+    out["accident"] = data.accident
+    out["exclusions"] = [e.value for e in Exclusion if e in data.exclusions]
+    return out
+
+
+def _amount(value: object, label: str) -> Decimal:
+    if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int)):
+        raise TypeError(f"{label}必须是精确的金额（Decimal），收到：{value!r}")
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise ValueError(f"{label}不是有效金额：{value}")
+    if amount < 0:
+        raise ValueError(f"{label}不能为负数：{value}")
+    return amount
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _plain(value: Decimal) -> str:
+    """2 → "2", 1.50 → "1.5" (for multiples and percentages in reasons)."""
+    return format(value.normalize(), "f")
+
+
+def assess(
+    data: AssessmentInput,
+    standard: Standard,
+    *,
+    relative_multiple: Decimal = Decimal(2),
+    accident_cost_share: Decimal = Decimal("0.8"),
+) -> AssessmentResult:
+    # Validation.
+    size = len(data.members)
+    if size < 1:
+        raise ValueError("家庭人口不能为零，至少应有一名成员")
+    amounts = {name: _amount(getattr(data, name), f"{FIELD_LABELS[name]}（{name}）") for name in FIELD_LABELS}
+    member_incomes = [
+        _amount(m.annual_income, f"成员{m.name}的年收入（annual_income）") for m in data.members
+    ]
+    poverty_line = _amount(standard.poverty_line, "低保标准（poverty_line）")
+    if poverty_line == 0:
+        raise ValueError("低保标准（poverty_line）必须大于零")
+    min_wage = _amount(standard.min_wage, "最低工资标准（min_wage）")
+    relative_multiple = _amount(relative_multiple, "相对困难倍数（relative_multiple）")
+    if relative_multiple < 1:
+        raise ValueError(f"相对困难倍数（relative_multiple）不能小于 1：{relative_multiple}")
+    accident_cost_share = _amount(accident_cost_share, "意外致困支出比例（accident_cost_share）")
+    exclusions = tuple(e for e in Exclusion if e in {Exclusion(x) for x in data.exclusions})
+
+    reasons: list[str] = []
+
+    # Imputed income: able-bodied unemployed members earn at least the minimum wage.
+    imputed = Decimal(0)
+    for member, declared in zip(data.members, member_incomes):
+        if not member.able_bodied_unemployed:
+            continue
+        gap = min_wage * MONTHS - declared
+        if gap > 0:
+            imputed += gap
+            reasons.append(
+                f"成员{member.name}有劳动能力但未就业，按当地最低工资标准 {_money(min_wage)} 元/月"
+                f"计算全年收入，申报年收入 {_money(declared)} 元，补计收入 {_money(gap)} 元"
+            )
+
+    total_income = sum((amounts[n] for n in INCOME_FIELDS), Decimal(0)) + imputed
+    rigid_costs = sum((amounts[n] for n in COST_FIELDS), Decimal(0))
+    hardship_costs = sum((amounts[n] for n in HARDSHIP_COST_FIELDS), Decimal(0))
+    exact_per_capita = (total_income - rigid_costs) / (size * MONTHS)
+    per_capita = _money(exact_per_capita)
+    relative_line = poverty_line * relative_multiple
+
+    reasons.append(
+        f"家庭人口 {size} 人，年度家庭总收入 {_money(total_income)} 元"
+        f"（含补计收入 {_money(imputed)} 元），刚性支出 {_money(rigid_costs)} 元"
+    )
+
+    # Income tests, on the published (rounded) per-capita figure.
+    if per_capita < poverty_line:
+        income_category = Category.DEEP
+        reasons.append(f"人均月收入 {per_capita} 元，低于当地低保标准 {_money(poverty_line)} 元")
+    elif per_capita < relative_line:
+        income_category = Category.RELATIVE
+        reasons.append(
+            f"人均月收入 {per_capita} 元，不低于当地低保标准 {_money(poverty_line)} 元，"
+            f"低于低保标准的 {_plain(relative_multiple)} 倍 {_money(relative_line)} 元"
+        )
+    else:
+        income_category = Category.NOT_ELIGIBLE
+        reasons.append(
+            f"人均月收入 {per_capita} 元，不低于低保标准的 {_plain(relative_multiple)} 倍 "
+            f"{_money(relative_line)} 元"
+        )
+
+    # Accident rule, only when income alone does not qualify.
+    category = income_category
+    if income_category == Category.NOT_ELIGIBLE and data.accident:
+        share_text = f"{_plain(accident_cost_share * 100)}%"
+        if hardship_costs > total_income * accident_cost_share:
+            category = Category.ACCIDENT
+            reasons.append(
+                f"家庭申报突发事件、意外或重大疾病，年度致困支出 {_money(hardship_costs)} 元，"
+                f"超过家庭总收入 {_money(total_income)} 元的 {share_text}"
+            )
+        else:
+            reasons.append(
+                f"家庭申报突发事件、意外或重大疾病，但年度致困支出 {_money(hardship_costs)} 元，"
+                f"未超过家庭总收入 {_money(total_income)} 元的 {share_text}"
+            )
+
+    # Exclusions override everything.
+    if exclusions:
+        category = Category.NOT_ELIGIBLE
+        for exclusion in exclusions:
+            reasons.append(f"存在排除情形：{EXCLUSION_LABELS[exclusion]}")
+
+    reasons.append(f"认定结果：{CATEGORY_LABELS[category]}")
+
+    return AssessmentResult(
+        per_capita_monthly=per_capita,
+        total_income=_money(total_income),
+        imputed_income=_money(imputed),
+        rigid_costs=_money(rigid_costs),
+        household_size=size,
+        category=category,
+        exclusions=exclusions,
+        reasons=tuple(reasons),
+        ratio_to_line=_money(exact_per_capita / poverty_line),
+        rule_version=RULE_VERSION,
+    )

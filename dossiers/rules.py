@@ -1,0 +1,73 @@
+"""Who may do what with a household file (rules predicates; objects must also be in scope)."""
+
+import rules
+
+from dossiers.choices import EDITABLE_STATUSES
+from hardship.models import Union
+from hardship.rules import in_scope, is_admin, is_auditor, is_caseworker, is_signed_in, is_supervisor
+
+REVIEWING_UNION_KINDS = (Union.Kind.HELP_CENTRE, Union.Kind.COUNTY, Union.Kind.CITY, Union.Kind.PROVINCE,
+                         Union.Kind.NATIONAL)
+
+
+@rules.predicate
+def is_editable(user, household=None) -> bool:
+    return household is None or household.status in EDITABLE_STATUSES
+
+
+@rules.predicate
+def not_the_filer(user, household=None) -> bool:
+    return household is None or household.filed_by_id != user.pk
+
+
+@rules.predicate
+def at_reviewing_level(user, household=None) -> bool:
+    """复核 is done by a help centre or a county-or-higher union, not by the grassroots unit."""
+    return user.home_union_id is not None and user.home_union.kind in REVIEWING_UNION_KINDS
+
+
+@rules.predicate
+def at_a_higher_union(user, household=None) -> bool:
+    """Exits are approved by a union above the one that owns the file."""
+    if household is None:
+        return True
+    home = user.home_union
+    return home is not None and household.union.path.startswith(home.path) and household.union_id != home.pk
+
+
+@rules.predicate
+def receives_the_transfer(user, transfer=None) -> bool:
+    home = user.home_union
+    return transfer is None or (home is not None and transfer.to_union.path.startswith(home.path))
+
+
+casework = (is_caseworker | is_supervisor) & in_scope
+
+rules.add_perm("dossiers.view_household", is_signed_in & in_scope)
+rules.add_perm("dossiers.add_household", is_caseworker)
+rules.add_perm("dossiers.change_household", is_caseworker & in_scope & is_editable)
+rules.add_perm("dossiers.delete_household", rules.always_deny)  # files are closed, never deleted
+rules.add_perm("dossiers.reveal_id_number", (is_caseworker | is_supervisor | is_auditor) & in_scope)
+rules.add_perm("dossiers.export_household", (is_caseworker | is_supervisor | is_admin | is_auditor) & in_scope)
+rules.add_perm("dossiers.record_visit_note", is_caseworker & in_scope)
+
+rules.add_perm("dossiers.submit", is_caseworker & in_scope)
+rules.add_perm("dossiers.first_review", casework & not_the_filer)
+rules.add_perm("dossiers.record_visit", is_caseworker & in_scope)
+rules.add_perm("dossiers.review", casework & not_the_filer & at_reviewing_level)
+rules.add_perm("dossiers.record_civil_check", casework)
+rules.add_perm("dossiers.start_notice", casework)
+rules.add_perm("dossiers.finish_notice", casework)
+rules.add_perm("dossiers.decide_objection", casework)
+rules.add_perm("dossiers.return_for_correction", casework)
+rules.add_perm("dossiers.reverify", casework)
+rules.add_perm("dossiers.propose_exit", is_caseworker & in_scope)
+rules.add_perm("dossiers.approve_exit", is_supervisor & in_scope & at_a_higher_union)
+rules.add_perm("dossiers.reject_exit", is_supervisor & in_scope & at_a_higher_union)
+rules.add_perm("dossiers.request_transfer", is_caseworker & in_scope)
+rules.add_perm("dossiers.accept_transfer", (is_caseworker | is_supervisor) & receives_the_transfer)
+rules.add_perm("dossiers.open_relapse", is_caseworker & in_scope)
+
+rules.add_perm("dossiers.view_localstandard", is_signed_in)
+rules.add_perm("dossiers.add_localstandard", is_admin)
+rules.add_perm("dossiers.change_localstandard", is_admin)
