@@ -30,6 +30,8 @@ DEMO_USERS = [
     # (username, full name, role, home union code)
     ("caseworker", "王芳", Role.CASEWORKER, "410102-C01"),
     ("caseworker2", "李强", Role.CASEWORKER, "410105-C01"),
+    ("reviewer", "张伟", Role.CASEWORKER, "410102-C01"),
+    ("reviewer2", "马丽", Role.CASEWORKER, "410105-C01"),
     ("supervisor", "赵建国", Role.SUPERVISOR, "410100"),
     ("province", "陈立新", Role.SUPERVISOR, "410000"),
     ("admin", "刘洋", Role.ADMIN, "410102"),
@@ -58,4 +60,14 @@ def load_demo() -> str:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-    return f"行政区划 {regions} 条，新建工会单位 {unions + len(GRASSROOTS_UNITS)} 个，演示账号 {len(DEMO_USERS)} 个"
+    from dossiers.demo import load_dossier_demo  # the household files hang on the tree and users above
+
+    households = load_dossier_demo() if not _has_households() else 0
+    return (f"行政区划 {regions} 条，新建工会单位 {unions + len(GRASSROOTS_UNITS)} 个，演示账号 {len(DEMO_USERS)} 个，"
+            f"家庭档案 {households} 户")
+
+
+def _has_households() -> bool:
+    from dossiers.models import Household
+
+    return Household.objects.exists()

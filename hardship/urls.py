@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("households/", include("dossiers.urls")),
     path("unions/<str:code>/", views.union_detail, name="union_detail"),
     path("unions/<str:code>/export.<str:file_format>", views.union_export, name="union_export"),
     path("health/", views.health, name="health"),

@@ -1,0 +1,146 @@
+"""Demo household files in the two demo counties, in every status and category.
+
+Every file is walked through the real register functions, so its events and history are real.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from dossiers import idnumbers, register
+from dossiers.choices import AreaBand, Category, Cause, HousingType, MedicalInsurance, Relationship, Status, WorkStatus
+from dossiers.filing import assess_household, save_household
+from dossiers.models import ExitKind, ExitProposal, Household, LocalStandard, Member, Visit
+from hardship.models import Region, Union, User
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = ["建国", "秀英", "桂兰", "志强", "丽娟", "海燕", "国庆", "红梅", "卫东", "淑珍", "振华", "玉兰", "明", "静",
+         "磊", "洋", "婷", "浩然", "子涵", "雨桐"]
+STREETS = ["建设路", "棉纺路", "伏牛路", "桐柏路", "嵩山路", "文化路", "经三路", "花园路", "农业路", "黄河路"]
+
+# (status to reach, income profile) — enough files that every status and category shows up.
+PLAN = [
+    (Status.DRAFT, "deep"), (Status.RETURNED, "relative"), (Status.SUBMITTED, "deep"),
+    (Status.FIRST_REVIEWED, "relative"), (Status.VISITED, "deep"), (Status.REVIEWED, "accident"),
+    (Status.CIVIL_CHECKED, "relative"), (Status.IN_NOTICE, "deep"),
+    (Status.REGISTERED, "deep"), (Status.REGISTERED, "relative"), (Status.REGISTERED, "accident"),
+    (Status.REGISTERED, "deep"), (Status.REGISTERED, "relative"), (Status.EXIT_PROPOSED, "relative"),
+    (Status.EXITED, "relative"), (Status.RELIEVED, "deep"), (Status.REMOVED, "relative"),
+]
+LIFECYCLE = [Status.SUBMITTED, Status.FIRST_REVIEWED, Status.VISITED, Status.REVIEWED, Status.CIVIL_CHECKED,
+             Status.IN_NOTICE, Status.REGISTERED]
+
+
+def ensure_standards() -> None:
+    """Demo figures for 郑州市 and 河南省 (replace with the published figures in production)."""
+    for code, line, wage in (("410000", "750.00", "1900.00"), ("410100", "850.00", "2100.00")):
+        LocalStandard.objects.get_or_create(
+            region=Region.objects.get(code=code), effective_from=datetime.date(2025, 7, 1),
+            defaults={"poverty_line": Decimal(line), "min_wage": Decimal(wage), "source": "演示数据"},
+        )
+
+
+@transaction.atomic
+def load_dossier_demo(*, seed: int = 2026) -> int:
+    ensure_standards()
+    rng = random.Random(seed)
+    made = 0
+    for county, caseworker, reviewer in (("410102", "caseworker", "reviewer"), ("410105", "caseworker2", "reviewer2")):
+        filer, checker = User.objects.get(username=caseworker), User.objects.get(username=reviewer)
+        units = list(Union.objects.subtree_of(filer.home_union).order_by("code"))
+        supervisor = User.objects.get(username="supervisor")
+        for index, (status, profile) in enumerate(PLAN):
+            household = _new_household(rng, units[index % len(units)], filer, profile, county, index)
+            _walk(household, status, filer=filer, checker=checker, supervisor=supervisor, profile=profile)
+            made += 1
+    return made
+
+
+def _new_household(rng: random.Random, union: Union, filer: User, profile: str, county: str, index: int) -> Household:
+    surname = rng.choice(SURNAMES)
+    head_birth = datetime.date(rng.randint(1966, 1988), rng.randint(1, 12), rng.randint(1, 28))
+    members = [
+        _member(surname + rng.choice(GIVEN), Relationship.SELF, head_birth, county, index * 4, "M",
+                WorkStatus.LAID_OFF if profile != "accident" else WorkStatus.EMPLOYED, primary=True),
+        _member(rng.choice(SURNAMES) + rng.choice(GIVEN), Relationship.SPOUSE, head_birth.replace(year=head_birth.year + 2),
+                county, index * 4 + 1, "F", WorkStatus.NONE if profile == "deep" else WorkStatus.EMPLOYED),
+        _member(surname + rng.choice(GIVEN), Relationship.CHILD, datetime.date(2012, 5, 1 + index % 27), county,
+                index * 4 + 2, "M", WorkStatus.STUDENT),
+    ]
+    members[1].able_to_work = profile != "deep"
+    members[1].health = "serious" if profile != "relative" else "healthy"
+    income = {"deep": "14000", "relative": "42000", "accident": "30000"}[profile]
+    household = Household(
+        union=union, region=union.region, address=f"郑州市{rng.choice(STREETS)}{rng.randint(1, 300)}号院{rng.randint(1, 20)}号楼",
+        phone=f"139{rng.randint(10000000, 99999999)}", housing_type=rng.choice(HousingType.values),
+        area_band=rng.choice(AreaBand.values), main_cause=Cause.SERIOUS_ILLNESS if profile == "accident" else Cause.LAID_OFF,
+        secondary_causes=[Cause.SCHOOLING], accident=profile == "accident", zero_employment=profile == "deep",
+        consent_basis="本人签字的申请书和家庭经济状况核对授权书", income_wages=Decimal(income),
+        income_transfers=Decimal("3600"), cost_illness=Decimal("26000" if profile == "accident" else "4000"),
+        cost_schooling=Decimal("2400"), bank_name="中国工商银行", bank_branch="郑州中原支行",
+        bank_card=f"6222{rng.randint(10**11, 10**12 - 1)}",
+    )
+    return save_household(household, members, by=filer)
+
+
+def _member(name, relationship, birth, county, seq, sex, work_status, primary=False) -> Member:
+    return Member(
+        name=name, relationship=relationship, birth_date=birth, sex=sex, is_primary=primary,
+        id_number=idnumbers.generate(county, birth, 100 + seq % 400, sex),
+        medical_insurance=MedicalInsurance.EMPLOYEE if primary else MedicalInsurance.RESIDENT,
+        work_status=work_status, employer="郑州第一棉纺厂" if primary else "",
+        monthly_income=Decimal("0"),
+    )
+
+
+def _walk(household: Household, status: str, *, filer, checker, supervisor, profile: str) -> None:
+    if status == Status.DRAFT:
+        return
+    if profile == "accident":
+        assess_household(household, by=filer, final_category=Category.ACCIDENT,
+                         override_reason="家庭成员突发重病，医疗支出占收入八成以上")
+    steps = LIFECYCLE[:LIFECYCLE.index(status) + 1] if status in LIFECYCLE else LIFECYCLE
+    today = timezone.localdate()
+    for step in (Status.SUBMITTED, *steps[1:]) if status != Status.RETURNED else (Status.SUBMITTED,):
+        _step(household, step, filer=filer, checker=checker, today=today)
+    if status == Status.RETURNED:
+        register.return_for_correction(household, by=checker, reason="收入证明不全，请补充近 12 个月工资流水")
+    elif status in (Status.EXIT_PROPOSED, Status.EXITED, Status.RELIEVED, Status.REMOVED):
+        _exit(household, status, filer=filer, supervisor=supervisor)
+
+
+def _step(household: Household, step: str, *, filer, checker, today) -> None:
+    if step == Status.SUBMITTED:
+        register.submit(household, by=filer)
+    elif step == Status.FIRST_REVIEWED:
+        register.first_review(household, by=checker, reason="材料齐全，同意入户调查")
+    elif step == Status.VISITED:
+        visit = Visit(visited_on=today - datetime.timedelta(days=20), findings="家中陈设简陋，收入情况与申报一致",
+                      signed_application=True, finance_authorisation=True)
+        register.record_visit(household, by=filer, visit=visit)
+    elif step == Status.REVIEWED:
+        register.review(household, by=checker, reason="复核属实")
+    elif step == Status.CIVIL_CHECKED:
+        register.record_civil_check(household, by=filer, reason="民政核对：未享受低保")
+    elif step == Status.IN_NOTICE:
+        register.start_notice(household, by=filer, starts_on=today - datetime.timedelta(days=10))
+    elif step == Status.REGISTERED:
+        register.finish_notice(household, by=filer, reason="公示无异议")
+
+
+def _exit(household: Household, status: str, *, filer, supervisor) -> None:
+    kind = {Status.RELIEVED: ExitKind.RELIEF, Status.REMOVED: ExitKind.REMOVAL}.get(status, ExitKind.EXIT)
+    proposal = ExitProposal(kind=kind, evidence="连续 6 个月人均收入高于当地低保标准",
+                            monthly_incomes=[Decimal("980"), Decimal("1000"), Decimal("1020"), Decimal("990"),
+                                             Decimal("1050"), Decimal("1100")],
+                            removal_reason="retirement" if kind == ExitKind.REMOVAL else "")
+    if kind == ExitKind.RELIEF:
+        proposal.evidence = "配偶重病无劳动能力，已纳入低保兜底并享受定期帮扶"
+    register.propose_exit(household, by=filer, proposal=proposal)
+    if status != Status.EXIT_PROPOSED:
+        register.approve_exit(household, by=supervisor, reason="同意")

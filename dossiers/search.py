@@ -1,0 +1,120 @@
+"""The household list's query: search, filters, saved views, sorting and a capped count."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dossiers import idnumbers
+from dossiers.choices import Status
+from dossiers.models import Household, Member
+from hardship.models import Union
+
+PAGE_SIZE = 25
+COUNT_CAP = 10_000
+
+SAVED_VIEWS = {
+    "reverify_due": _("复核到期"),
+    "unchanged_year": _("一年未更新"),
+    "in_notice": _("公示中"),
+    "awaiting_me": _("待我审批"),
+}
+
+# Which statuses wait for which kind of user in "待我审批".
+AWAITING_CASEWORK = (Status.SUBMITTED, Status.VISITED, Status.REVIEWED, Status.CIVIL_CHECKED, Status.IN_NOTICE)
+AWAITING_SUPERVISOR = (Status.EXIT_PROPOSED, Status.VISITED)
+
+
+def households_for(user, filters: dict, view: str = "") -> QuerySet[Household]:
+    queryset = Household.objects.visible_to(user)
+    queryset = _apply_saved_view(queryset, user, view)
+    queryset = _apply_search(queryset, filters.get("q") or "")
+    for field in ("status", "category", "key_group"):
+        if filters.get(field):
+            queryset = queryset.filter(**{field: filters[field]})
+    if filters.get("cause"):
+        cause = filters["cause"]
+        queryset = queryset.filter(Q(main_cause=cause) | Q(secondary_causes__contains=[cause]))
+    flag = filters.get("flag")
+    if flag == "model_worker":
+        queryset = queryset.exclude(model_worker="")
+    elif flag:
+        queryset = queryset.filter(**{flag: True})
+    if filters.get("union"):
+        unit = Union.objects.visible_to(user).filter(code=filters["union"].strip()).first()
+        queryset = queryset.filter(union__path__startswith=unit.path) if unit else queryset.none()
+    from dossiers.forms import SearchForm
+
+    order = SearchForm.SORTS.get(filters.get("sort") or "-updated", "-updated_at")
+    return queryset.select_related("union").order_by(order, "-pk")
+
+
+def _apply_search(queryset: QuerySet[Household], text: str) -> QuerySet[Household]:
+    text = text.strip()
+    if not text:
+        return queryset
+    normalized = idnumbers.normalize(text)
+    if normalized[:17].isdigit() and len(normalized) in (15, 18):
+        try:
+            number = idnumbers.parse(normalized).number
+        except idnumbers.IdNumberError:
+            number = normalized
+        return queryset.filter(pk__in=Member.objects.filter(id_number=number).values("household_id"))
+    if text[:6].isdigit() and "-" in text:
+        return queryset.filter(file_number__startswith=text.upper())
+    return queryset.filter(
+        Q(head_name__startswith=text) | Q(pk__in=Member.objects.filter(name=text).values("household_id"))
+    )
+
+
+def _apply_saved_view(queryset: QuerySet[Household], user, view: str) -> QuerySet[Household]:
+    today = timezone.localdate()
+    if view == "reverify_due":
+        return queryset.filter(status=Status.REGISTERED, reverify_due__lte=_month_end(today))
+    if view == "unchanged_year":
+        return queryset.open().filter(updated_at__lt=timezone.now() - datetime.timedelta(days=365))
+    if view == "in_notice":
+        return queryset.filter(status=Status.IN_NOTICE)
+    if view == "awaiting_me":
+        statuses = AWAITING_SUPERVISOR if user.role == "supervisor" else AWAITING_CASEWORK
+        return queryset.filter(status__in=statuses).exclude(filed_by=user)
+    return queryset
+
+
+def _month_end(day: datetime.date) -> datetime.date:
+    next_month = (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    return next_month - datetime.timedelta(days=1)
+
+
+@dataclass
+class Page:
+    """One page of rows, with a total that stops counting at COUNT_CAP (exact below it)."""
+
+    rows: list
+    number: int
+    total: int
+    capped: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * PAGE_SIZE < self.total
+
+    @property
+    def last(self) -> int | None:
+        return None if self.capped else max(1, -(-self.total // PAGE_SIZE))
+
+
+def paginate(queryset: QuerySet, page_number: int) -> Page:
+    page_number = max(1, page_number)
+    start = (page_number - 1) * PAGE_SIZE
+    rows = list(queryset[start:start + PAGE_SIZE])
+    total = queryset.order_by()[:COUNT_CAP + 1].count()
+    return Page(rows=rows, number=page_number, total=min(total, COUNT_CAP), capped=total > COUNT_CAP)

@@ -1,0 +1,148 @@
+"""Moving a file through the register: one confirmation page per transition, objections, transfers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from dossiers import forms, register
+from dossiers.filing import FilingError, assess_household
+from dossiers.models import ExitProposal, Household, Objection, Transfer, Visit
+from hardship.access import get_visible_or_404
+
+TRANSITION_FORMS = {
+    "record_visit": forms.VisitTransitionForm,
+    "record_civil_check": forms.CivilCheckForm,
+    "reverify": forms.ReverifyForm,
+    "propose_exit": forms.ExitProposalForm,
+    "request_transfer": forms.TransferForm,
+}
+
+
+def perform(name: str, household: Household, user, data: dict):
+    """Call the register function for a transition with what its form collected."""
+    reason = data.get("reason", "")
+    if name == "record_visit":
+        visit = Visit(visited_on=data["visited_on"], companions=data["companions"], findings=data["findings"],
+                      signed_application=data["signed_application"],
+                      finance_authorisation=data["finance_authorisation"])
+        return register.record_visit(household, by=user, visit=visit, reason=reason)
+    if name == "record_civil_check":
+        return register.record_civil_check(household, by=user, reason=reason, on_dibao=data["on_dibao"],
+                                           dibao_amount=data["dibao_amount"])
+    if name == "reverify":
+        return register.reverify(household, by=user, reason=reason, category=data["category"])
+    if name == "propose_exit":
+        proposal = ExitProposal(kind=data["kind"], removal_reason=data["removal_reason"],
+                                monthly_incomes=data["monthly_incomes"], evidence=reason)
+        return register.propose_exit(household, by=user, proposal=proposal)
+    if name == "request_transfer":
+        return register.request_transfer(household, by=user, to_union=data["to_union"], reason=reason)
+    if name == "open_relapse":
+        return register.open_relapse(household, by=user, reason=reason)
+    return getattr(register, name)(household, by=user, reason=reason)
+
+
+@login_required
+def transition(request: HttpRequest, file_number: str, name: str) -> HttpResponse:
+    household = get_visible_or_404(Household.objects.select_related("union", "region"), request.user,
+                                   file_number=file_number)
+    spec = register.TRANSITIONS.get(name)
+    if spec is None:
+        raise Http404
+    if not request.user.has_perm(spec.permission, household):
+        raise PermissionDenied
+    form = TRANSITION_FORMS.get(name, forms.ReasonForm)(request.POST or None, transition=spec)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = perform(name, household, request.user, form.cleaned_data)
+        except register.TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("已%(action)s。") % {"action": spec.label})
+            target = outcome if isinstance(outcome, Household) else household
+            return redirect("dossiers:detail", file_number=target.file_number)
+    return render(request, "dossiers/transition.html", {"household": household, "spec": spec, "form": form})
+
+
+@login_required
+def override_category(request: HttpRequest, file_number: str) -> HttpResponse:
+    household = get_visible_or_404(Household.objects, request.user, file_number=file_number)
+    if not request.user.has_perm("dossiers.change_household", household):
+        raise PermissionDenied
+    latest = household.assessments.first()
+    form = forms.CategoryOverrideForm(request.POST or None, initial={"final_category": latest.proposed_category})
+    if request.method == "POST" and form.is_valid():
+        try:
+            assess_household(household, by=request.user, **form.cleaned_data)
+        except FilingError as error:
+            form.add_error("override_reason", str(error))
+        else:
+            messages.success(request, _("已重新评估并确定困难类别。"))
+            return redirect("dossiers:detail", file_number=file_number)
+    return render(request, "dossiers/override_category.html",
+                  {"household": household, "assessment": latest, "form": form})
+
+
+@login_required
+def objection_new(request: HttpRequest, file_number: str) -> HttpResponse:
+    household = get_visible_or_404(Household.objects, request.user, file_number=file_number)
+    if not request.user.has_perm("dossiers.decide_objection", household):
+        raise PermissionDenied
+    form = forms.ObjectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            register.record_objection(household, by=request.user, **form.cleaned_data)
+        except register.TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("已登记公示异议。"))
+            return redirect("dossiers:detail", file_number=file_number)
+    return render(request, "dossiers/objection_form.html", {"household": household, "form": form})
+
+
+@login_required
+def objection_decide(request: HttpRequest, file_number: str, pk: int) -> HttpResponse:
+    household = get_visible_or_404(Household.objects, request.user, file_number=file_number)
+    objection = get_object_or_404(Objection, household=household, pk=pk)
+    form = forms.ObjectionDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            register.decide_objection(objection, by=request.user, **form.cleaned_data)
+        except register.TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("已登记核实结论。"))
+            return redirect("dossiers:detail", file_number=file_number)
+    return render(request, "dossiers/objection_form.html",
+                  {"household": household, "form": form, "objection": objection})
+
+
+@login_required
+def incoming_transfers(request: HttpRequest) -> HttpResponse:
+    """Files other unions are handing to this user's subtree: the receiver sees only the essentials."""
+    home = request.user.home_union
+    transfers = Transfer.objects.none() if home is None else (
+        Transfer.objects.filter(accepted__isnull=True, to_union__path__startswith=home.path)
+        .select_related("household", "from_union", "to_union", "requested_by")
+    )
+    return render(request, "dossiers/transfers.html", {"transfers": transfers})
+
+
+@login_required
+def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    transfer = get_object_or_404(Transfer.objects.select_related("household", "to_union"), pk=pk)
+    if not request.user.has_perm("dossiers.accept_transfer", transfer) or request.method != "POST":
+        raise Http404
+    try:
+        register.decide_transfer(transfer, by=request.user, accept=request.POST.get("accept") == "yes",
+                                 reason=request.POST.get("reason", ""))
+    except register.TransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("已办理档案转移。"))
+    return redirect("dossiers:transfers")

@@ -1,0 +1,188 @@
+"""Pages of the household file: list, detail, create and edit, reveal an ID number, print, look-up."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from dossiers import idnumbers, register
+from dossiers.assessment import CATEGORY_LABELS
+from dossiers.filing import FilingError, existing_membership_message, preview, save_household
+from dossiers.forms import HouseholdForm, MemberFormSet, SearchForm
+from dossiers.models import Household, Member
+from dossiers.search import SAVED_VIEWS, households_for, paginate
+from hardship.access import get_visible_or_404
+from hardship.history import object_history
+from hardship.models import AccessRecord
+
+
+def _household(request: HttpRequest, file_number: str, *, related: tuple = ()) -> Household:
+    queryset = Household.objects.select_related("union", "region", *related)
+    return get_visible_or_404(queryset, request.user, file_number=file_number)
+
+
+@login_required
+@require_GET
+def household_list(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    view = request.GET.get("view", "")
+    page = paginate(households_for(request.user, filters, view), _page_number(request))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "view": view, "saved_views": SAVED_VIEWS, "query": query.urlencode()}
+    template = "dossiers/household_list.html#results" if request.htmx else "dossiers/household_list.html"
+    return render(request, template, context)
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return int(request.GET.get("page", 1))
+    except ValueError:
+        return 1
+
+
+@login_required
+def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
+    household = _household(request, file_number, related=("filed_by", "reviewed_by", "entered_by", "region__parent"))
+    events = household.register_events.select_related("actor")
+    context = {
+        "household": household,
+        "members": household.members.all(),
+        "assessment": household.assessments.select_related("standard__region", "made_by").first(),
+        "events": events,
+        "visits": household.visits.select_related("visitor"),
+        "objections": household.objections.select_related("recorded_by", "decided_by"),
+        "transitions": register.available_transitions(household, request.user),
+        "can_edit": request.user.has_perm("dossiers.change_household", household),
+        "can_reveal": request.user.has_perm("dossiers.reveal_id_number", household),
+        "can_object": request.user.has_perm("dossiers.decide_objection", household),
+        "pending_transfer": household.transfers.filter(accepted__isnull=True).select_related("to_union").first(),
+        "history": object_history(household),
+    }
+    return render(request, "dossiers/household_detail.html", context)
+
+
+@login_required
+def household_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("dossiers.add_household"):
+        raise PermissionDenied
+    return _edit(request, Household(), template="dossiers/household_form.html")
+
+
+@login_required
+def household_edit(request: HttpRequest, file_number: str) -> HttpResponse:
+    household = _household(request, file_number)
+    if not request.user.has_perm("dossiers.change_household", household):
+        raise PermissionDenied
+    return _edit(request, household, template="dossiers/household_form.html")
+
+
+def _edit(request: HttpRequest, household: Household, *, template: str) -> HttpResponse:
+    form = HouseholdForm(request.POST or None, instance=household, user=request.user)
+    formset = MemberFormSet(request.POST or None, instance=household, prefix="members")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            save_household(form.instance, formset.live_members(), by=request.user)
+        except FilingError as error:
+            form.add_error(error.field, str(error))
+        else:
+            messages.success(request, _("档案 %(file)s 已保存，并已重新评估收入。") % {"file": household.file_number})
+            return redirect("dossiers:detail", file_number=household.file_number)
+    return render(request, template, {"form": form, "formset": formset, "household": household})
+
+
+MAX_MEMBERS = 30
+
+
+@login_required
+@require_GET
+def member_row(request: HttpRequest) -> HttpResponse:
+    """An empty member row for the form, added in place with htmx."""
+    try:
+        index = int(request.GET.get("members-TOTAL_FORMS", "0"))
+    except ValueError as error:
+        raise Http404 from error
+    if not 0 <= index < MAX_MEMBERS:
+        raise Http404
+    form = MemberFormSet(prefix="members").empty_form
+    form.prefix = f"members-{index}"
+    response = render(request, "dossiers/member_row.html", {"member_form": form, "total": index + 1})
+    response["HX-Trigger"] = "member-added"
+    return response
+
+
+@login_required
+@require_POST
+def assessment_preview(request: HttpRequest) -> HttpResponse:
+    """The assessment as the caseworker types: per-capita income against the local line."""
+    form = HouseholdForm(request.POST, instance=Household(), user=request.user)
+    formset = MemberFormSet(request.POST, instance=form.instance, prefix="members")
+    context = {}
+    if form.is_valid() and formset.is_valid():
+        try:
+            context["result"], context["standard"] = preview(form.instance, formset.live_members())
+            context["category_label"] = CATEGORY_LABELS[context["result"].category]
+        except FilingError as error:
+            context["error"] = str(error)
+    else:
+        context["incomplete"] = True
+    return render(request, "dossiers/household_form.html#assessment", context)
+
+
+@login_required
+@require_POST
+def reveal_id_number(request: HttpRequest, file_number: str, member_id: int) -> HttpResponse:
+    household = _household(request, file_number)
+    if not request.user.has_perm("dossiers.reveal_id_number", household):
+        raise PermissionDenied
+    member = get_object_or_404(household.members, pk=member_id)
+    AccessRecord.objects.create(
+        user=request.user, action=AccessRecord.Action.REVEAL, union=household.union,
+        subject=f"{household.file_number} {member.name} {member.masked_id_number}",
+    )
+    return HttpResponse(f'<span class="id-number revealed">{member.id_number}</span>')
+
+
+@login_required
+def household_print(request: HttpRequest, file_number: str) -> HttpResponse:
+    household = _household(request, file_number, related=("filed_by", "reviewed_by", "entered_by"))
+    members = list(household.members.all())
+    head = next(member for member in members if member.is_primary)
+    show_full_ids = request.user.has_perm("dossiers.reveal_id_number", household)
+    if show_full_ids:  # the paper file carries the full numbers: printing them is a recorded view
+        AccessRecord.objects.create(user=request.user, action=AccessRecord.Action.REVEAL, union=household.union,
+                                    subject=f"{household.file_number} {_('打印档案表')}")
+    context = {
+        "household": household, "members": members, "head": head, "show_full_ids": show_full_ids,
+        "head_id": head.id_number if show_full_ids else head.masked_id_number,
+        "assessment": household.assessments.first(),
+        "events": household.register_events.select_related("actor").order_by("at"),
+    }
+    return render(request, "dossiers/household_print.html", context)
+
+
+@login_required
+@require_GET
+def id_lookup(request: HttpRequest) -> HttpResponse:
+    """Does a file exist anywhere for this ID number? Only what the user may know is said."""
+    raw = request.GET.get("id_number", "")
+    context = {"raw": raw}
+    if raw.strip():
+        try:
+            number = idnumbers.parse(raw).number
+        except idnumbers.IdNumberError as error:
+            context["error"] = error.message
+        else:
+            context["message"] = existing_membership_message(number, user=request.user)
+            member = Member.objects.filter(id_number=number, is_open=True).select_related("household").first()
+            if member and request.user.has_perm("dossiers.view_household", member.household):
+                context["household"] = member.household
+            context["masked"] = idnumbers.mask(number)
+    return render(request, "dossiers/id_lookup.html", context)
+
