@@ -66,7 +66,7 @@ def _new_household(rng: random.Random, union: Union, filer: User, profile: str, 
     head_birth = datetime.date(rng.randint(1966, 1988), rng.randint(1, 12), rng.randint(1, 28))
     members = [
         _member(surname + rng.choice(GIVEN), Relationship.SELF, head_birth, county, index * 4, "M",
-                WorkStatus.LAID_OFF if profile != "accident" else WorkStatus.EMPLOYED, primary=True),
+                WorkStatus.SICK_LEAVE if profile == "deep" else WorkStatus.EMPLOYED, primary=True),
         _member(rng.choice(SURNAMES) + rng.choice(GIVEN), Relationship.SPOUSE, head_birth.replace(year=head_birth.year + 2),
                 county, index * 4 + 1, "F", WorkStatus.NONE if profile == "deep" else WorkStatus.EMPLOYED),
         _member(surname + rng.choice(GIVEN), Relationship.CHILD, datetime.date(2012, 5, 1 + index % 27), county,

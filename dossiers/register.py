@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dossiers.choices import CLOSED_STATUSES, Status
+from dossiers.choices import CLOSED_STATUSES, Category, Status
 from dossiers.models import (
     ExitKind, ExitProposal, Household, LocalStandard, Member, Objection, RegisterEvent, Transfer, Visit,
 )
@@ -109,6 +109,8 @@ def missing_for_submission(household: Household) -> list[str]:
     latest = household.assessments.first()
     if latest is None or latest.made_at < household.updated_at - datetime.timedelta(seconds=1):
         missing.append(_("家庭信息修改后还没有重新评估收入"))
+    elif latest.final_category not in Category.values:
+        missing.append(_("收入评估结果为不符合建档标准"))
     return missing
 
 

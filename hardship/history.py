@@ -20,7 +20,10 @@ from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {"insert": _("新建"), "update": _("修改"), "delete": _("删除")}
 # Internal or derived columns that say nothing to a reader of the history.
-HIDDEN_COLUMNS = {"id", "path", "depth", "first_name", "last_name", "is_staff"}
+HIDDEN_COLUMNS = {"id", "path", "depth", "first_name", "last_name", "is_staff", "updated_at", "is_open"}
+# Columns holding ID numbers: the history shows them masked, like every list.
+ID_NUMBER_COLUMNS = {"id_number", "head_id_number"}
+EMPTY_VALUES = (None, "", False, 0, [], "0.0", "0.00")
 
 
 @dataclass
@@ -91,12 +94,15 @@ def to_rows(events: list) -> list[HistoryRow]:
 
 
 def _display_name(data: dict) -> str:
-    return str(data.get("name") or data.get("full_name") or data.get("username") or data.get("id", ""))
+    for key in ("file_number", "name", "full_name", "username", "id"):
+        if data.get(key):
+            return str(data[key])
+    return ""
 
 
 def _changes(model, event, labels) -> list[FieldChange]:
     if event.pgh_label == "insert":
-        pairs = {key: [None, value] for key, value in (event.pgh_data or {}).items() if value not in (None, "")}
+        pairs = {key: [None, value] for key, value in (event.pgh_data or {}).items() if value not in EMPTY_VALUES}
     else:
         pairs = event.pgh_diff or {}
     changes = []
@@ -139,8 +145,18 @@ def _related_labels(events) -> dict[tuple, str]:
 
 
 def _display_value(model_field, value, labels) -> str:
+    from dossiers.idnumbers import mask
+    from hardship.fields import EncryptedTextField
+
     if value is None or value == "":
         return "—"
+    if isinstance(model_field, EncryptedTextField):
+        return str(_("（加密保存，不显示）"))
+    if model_field.column in ID_NUMBER_COLUMNS:
+        return mask(str(value))
+    if isinstance(value, list):
+        choices = dict(getattr(model_field, "base_field", model_field).flatchoices or [])
+        return "、".join(str(choices.get(item, item)) for item in value) or "—"
     if model_field.is_relation:
         return labels.get((model_field.related_model, str(value)), f"#{value}")
     if model_field.choices:

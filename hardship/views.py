@@ -30,6 +30,10 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.home_union_id:
         context["children"] = child_unions_with_counts(user, user.home_union)
         context["kind_counts"] = subtree_kind_counts(user.home_union)
+    if user.role in (Role.CASEWORKER, Role.SUPERVISOR):
+        from dossiers.queues import work_queues  # the casework apps hang their due items here
+
+        context["queues"] = work_queues(user)
     if user.role == Role.CASEWORKER:
         context["colleagues"] = colleagues_of(user)
     elif user.role == Role.ADMIN:

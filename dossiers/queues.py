@@ -1,0 +1,54 @@
+"""The due items on a caseworker's or supervisor's home page (我的工作)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dossiers.choices import Status
+from dossiers.models import Household
+from dossiers.search import households_for
+
+ROWS_SHOWN = 5
+
+
+@dataclass
+class Queue:
+    label: str
+    url: str
+    count: int
+    rows: list[Household]
+
+
+def _queue(label, queryset: QuerySet, query: str) -> Queue:
+    rows = list(queryset.select_related("union")[:ROWS_SHOWN])
+    count = len(rows) if len(rows) < ROWS_SHOWN else queryset.count()
+    return Queue(label=label, url=f"{reverse('dossiers:list')}?{query}", count=count, rows=rows)
+
+
+def work_queues(user) -> list[Queue]:
+    visible = Household.objects.visible_to(user)
+    today = timezone.localdate()
+    if user.role == "supervisor":
+        return [
+            _queue(_("退出待我审批"), households_for(user, {}, "awaiting_me").filter(status=Status.EXIT_PROPOSED),
+                   "view=awaiting_me&status=exit_proposed"),
+            _queue(_("待复核"), households_for(user, {}, "awaiting_me").filter(status=Status.VISITED),
+                   "view=awaiting_me&status=visited"),
+            _queue(_("本月到期复核"), households_for(user, {}, "reverify_due"), "view=reverify_due"),
+        ]
+    return [
+        _queue(_("待我审核"), households_for(user, {}, "awaiting_me"), "view=awaiting_me"),
+        _queue(_("待入户调查"), visible.filter(status=Status.FIRST_REVIEWED).order_by("updated_at"),
+               "status=first_reviewed&sort=updated"),
+        _queue(_("退回待修改"), visible.filter(status=Status.RETURNED, filed_by=user).order_by("updated_at"),
+               "status=returned&sort=updated"),
+        _queue(_("公示期满待入档"), visible.filter(status=Status.IN_NOTICE, notice_ends_on__lt=today),
+               "view=in_notice"),
+        _queue(_("本月到期复核"), households_for(user, {}, "reverify_due").order_by("reverify_due"),
+               "view=reverify_due&sort=reverify"),
+    ]
