@@ -31,6 +31,7 @@ def money(verbose_name: str, **kwargs) -> models.DecimalField:
     )
 
 
+@pghistory.track()
 class LocalStandard(models.Model):
     """The local 低保 line and minimum wage of a region from a date (reference data)."""
 
@@ -352,6 +353,7 @@ class RegisterEvent(models.Model):
         indexes = [models.Index(fields=["household", "-at"], name="register_event_household_idx")]
 
 
+@pghistory.track()
 class Visit(models.Model):
     """A home visit (入户调查) or a later follow-up visit."""
 
@@ -371,6 +373,7 @@ class Visit(models.Model):
         ordering = ["-visited_on", "-pk"]
 
 
+@pghistory.track()
 class Objection(models.Model):
     """An objection received during the public notice (公示)."""
 
@@ -403,6 +406,7 @@ class RemovalReason(models.TextChoices):
     INELIGIBLE = "ineligible", _("经核查不符合标准")
 
 
+@pghistory.track()
 class ExitProposal(models.Model):
     """A caseworker's proposal to take a household off the register, decided by a higher union."""
 
@@ -433,6 +437,7 @@ class ExitProposal(models.Model):
         ]
 
 
+@pghistory.track()
 class Transfer(models.Model):
     """Handing a file to another union (employer dissolved, family moved); the receiver accepts it."""
 

@@ -168,10 +168,10 @@ def household_print(request: HttpRequest, file_number: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
 def id_lookup(request: HttpRequest) -> HttpResponse:
-    """Does a file exist anywhere for this ID number? Only what the user may know is said."""
-    raw = request.GET.get("id_number", "")
+    """Does a file exist anywhere for this ID number? Only what the user may know is said.
+    The number travels by POST, so it never lands in URLs, logs or browser history."""
+    raw = request.POST.get("id_number", "")
     context = {"raw": raw}
     if raw.strip():
         try:

@@ -88,6 +88,8 @@ else:
     DATABASES = {"default": embedded_database(env.path("EMBEDDED_PG_DIR", default=BASE_DIR / ".pgdata"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Lets two test runs share one server (e.g. a developer's and a helper's).
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "hardship.User"

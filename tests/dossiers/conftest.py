@@ -79,6 +79,12 @@ def household_fields(union, **fields) -> dict:
     return {**defaults, **fields}
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The users these tests make never log in with a password: skip the deliberately slow hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def standard(unions) -> LocalStandard:
     """郑州市's standard: applies to both counties (中原区, 金水区) that have none of their own."""

@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from dossiers import register
 from dossiers.choices import Category, Health, Relationship, Sex, Status, WorkStatus
-from dossiers.filing import save_household
+from dossiers.filing import FilingError, save_household
 from dossiers.models import (
     Assessment, ExitKind, ExitProposal, Household, Member, Objection, RegisterEvent, RemovalReason, Transfer,
     Visit,
@@ -283,7 +284,9 @@ def test_it_resubmits_a_returned_file_after_correction(household, walk, casework
 def test_it_does_not_ask_for_a_new_assessment_when_only_the_status_changed(household, walk, caseworker, reviewer):
     """Returning a file changes nothing the assessment depends on; resubmitting it as it is must work."""
     walk(household, Status.SUBMITTED)
-    register.return_for_correction(household, by=reviewer, reason="请补充走访照片")
+    an_hour_later = timezone.now() + datetime.timedelta(hours=1)
+    with mock.patch("django.utils.timezone.now", return_value=an_hour_later):  # the reviewer returns it later
+        register.return_for_correction(household, by=reviewer, reason="请补充走访照片")
     household = fresh(household)  # as the next request sees it
 
     register.submit(household, by=caseworker)
@@ -707,6 +710,22 @@ def test_it_refuses_a_second_relapse_of_the_same_file(household, walk, caseworke
     with pytest.raises(TransitionError, match="该档案已经重新建档"):
         register.open_relapse(fresh(household), by=caseworker, reason="返困")
     assert Household.objects.count() == 2
+
+
+def test_it_refuses_a_relapse_cleanly_when_a_member_is_now_in_another_open_file(household, walk, caseworker,
+                                                                               make_household, outsider, unions):
+    """The spouse remarried and was filed elsewhere during the follow-up: a message, not a database error."""
+    walk(household, Status.EXITED)
+    spouse = household.members.get(is_primary=False)
+    make_household(by=outsider, union=unions["410105-C01"], members=[
+        new_member(name="刘伟"),
+        new_member(id_number=spouse.id_number, name=spouse.name, sex=Sex.FEMALE,
+                   relationship=Relationship.SPOUSE, is_primary=False),
+    ])
+
+    with pytest.raises((TransitionError, FilingError), match="已在其他单位建档"):
+        register.open_relapse(household, by=caseworker, reason="返困")
+    assert not Household.objects.filter(previous_episode=household).exists()
 
 
 def test_it_numbers_a_second_relapse_from_the_original_file(household, walk, caseworker):
