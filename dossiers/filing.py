@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,7 +57,11 @@ def save_household(household: Household, members: list[Member], *, by) -> Househ
     if not household.pk:
         household.file_number = FileNumberSequence.next_number(household.region_id, timezone.localdate().year)
         household.filed_by = household.entered_by = by
-    household.full_clean(exclude=["file_number", "filed_by", "entered_by", "head_name", "head_id_number"])
+    try:
+        household.full_clean(exclude=["file_number", "filed_by", "entered_by", "head_name", "head_id_number"])
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise FilingError(messages[0], field=None if field == "__all__" else field) from error
     try:
         with transaction.atomic():
             household.save()
@@ -70,6 +75,7 @@ def save_household(household: Household, members: list[Member], *, by) -> Househ
 def _save_members(household: Household, members: list[Member]) -> None:
     keep = [member.pk for member in members if member.pk]
     household.members.exclude(pk__in=keep).delete()
+    household.members.update(is_primary=False)  # the one primary is set again below, whoever it is now
     for member in sorted(members, key=lambda m: not m.is_primary):  # the primary first: stable ordering
         member.household = household
         member.is_open = household.status not in CLOSED_STATUSES
@@ -142,13 +148,18 @@ def assess_household(household: Household, *, by, final_category: str = "", over
 def copy_as_new_episode(household: Household, *, by) -> Household:
     """Relapse: a new draft file for the same family, linked to the closed one."""
     members = list(household.members.all())
+    for member in members:
+        message = existing_membership_message(member.id_number, user=by)
+        if message:
+            raise FilingError(message)
     episode = Household.objects.get(pk=household.pk)
     episode.pk = episode.id = None
     episode.previous_episode = household
     episode.status, episode.category, episode.category_override_reason = Status.DRAFT, "", ""
     for field in ("notice_ends_on", "registered_on", "reverify_due", "closed_on", "follow_up_until", "reviewed_by"):
         setattr(episode, field, None)
-    episode.file_number = f"{household.file_number}-R{_episode_number(household) + 1}"
+    first_number = household.file_number.split("-R")[0]
+    episode.file_number = f"{first_number}-R{_episode_number(household) + 1}"
     episode.filed_by = episode.entered_by = by
     episode.created_at = timezone.now()
     episode.save()

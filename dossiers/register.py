@@ -50,7 +50,8 @@ TRANSITIONS = {t.name: t for t in [
     Transition("record_civil_check", gettext_lazy("登记民政核对"), (Status.REVIEWED,), needs_reason=True),
     Transition("start_notice", gettext_lazy("开始公示"), (Status.CIVIL_CHECKED,)),
     Transition("finish_notice", gettext_lazy("公示期满，入档"), (Status.IN_NOTICE,)),
-    Transition("return_for_correction", gettext_lazy("退回修改"), REVIEW_STAGES, needs_reason=True),
+    Transition("return_for_correction", gettext_lazy("退回修改"), (*REVIEW_STAGES, Status.IN_NOTICE),
+               needs_reason=True),
     Transition("reverify", gettext_lazy("年度复核"), (Status.REGISTERED,), needs_reason=True),
     Transition("propose_exit", gettext_lazy("申请退出"), (Status.REGISTERED,), needs_reason=True),
     Transition("approve_exit", gettext_lazy("批准退出"), (Status.EXIT_PROPOSED,)),
@@ -66,8 +67,8 @@ def available_transitions(household: Household, user) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if household.status in t.sources and user.has_perm(t.permission, household)]
 
 
-def _move(household: Household, transition: str, *, to: str, by, reason: str = "", **data) -> RegisterEvent:
-    """Change the status only if it is still what the caller saw, and record the event."""
+def _allow(household: Household, transition: str, *, by, reason: str = "") -> None:
+    """The checks every transition makes first: status, permission, reason."""
     spec = TRANSITIONS[transition]
     if household.status not in spec.sources:
         raise TransitionError(_("当前状态为“%(status)s”，不能%(action)s。") % {
@@ -76,6 +77,11 @@ def _move(household: Household, transition: str, *, to: str, by, reason: str = "
         raise TransitionError(_("您没有权限%(action)s。") % {"action": spec.label})
     if spec.needs_reason and not reason.strip():
         raise TransitionError(_("请填写%(action)s的意见或理由。") % {"action": spec.label})
+
+
+def _move(household: Household, transition: str, *, to: str, by, reason: str = "", **data) -> RegisterEvent:
+    """Change the status only if it is still what the caller saw, and record the event."""
+    _allow(household, transition, by=by, reason=reason)
     from_status = household.status
     updated = Household.objects.filter(pk=household.pk, status=from_status).update(
         status=to, updated_at=timezone.now(),
@@ -91,10 +97,34 @@ def _move(household: Household, transition: str, *, to: str, by, reason: str = "
 
 @transaction.atomic
 def submit(household: Household, *, by, reason: str = "") -> RegisterEvent:
+    _allow(household, "submit", by=by, reason=reason)
     missing = missing_for_submission(household)
     if missing:
         raise TransitionError(_("还不能提交：") + "；".join(missing) + "。")
     return _move(household, "submit", to=Status.SUBMITTED, by=by, reason=reason)
+
+
+def is_current(latest, household: Household, members: list) -> bool:
+    """Whether the latest assessment was made on exactly the household's present figures."""
+    from dossiers.assessment import input_as_dict
+    from dossiers.filing import assessment_input
+
+    current = input_as_dict(assessment_input(household, members, on=latest.made_at.date()))
+    return all(_numbers(latest.inputs.get(key)) == _numbers(value) for key, value in current.items())
+
+
+def _numbers(value):
+    """Compare amounts as numbers: "12000" and "12000.00" are the same figure."""
+    if isinstance(value, dict):
+        return {key: _numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_numbers(item) for item in value]
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return value
+    return value
 
 
 def missing_for_submission(household: Household) -> list[str]:
@@ -107,7 +137,7 @@ def missing_for_submission(household: Household) -> list[str]:
     if not household.consent_basis:
         missing.append(_("缺少授权与依据"))
     latest = household.assessments.first()
-    if latest is None or latest.made_at < household.updated_at - datetime.timedelta(seconds=1):
+    if latest is None or not is_current(latest, household, members):
         missing.append(_("家庭信息修改后还没有重新评估收入"))
     elif latest.final_category not in Category.values:
         missing.append(_("收入评估结果为不符合建档标准"))
@@ -171,6 +201,7 @@ def add_working_days(start: datetime.date, days: int) -> datetime.date:
 @transaction.atomic
 def finish_notice(household: Household, *, by, reason: str = "", today: datetime.date | None = None) -> RegisterEvent:
     today = today or timezone.localdate()
+    _allow(household, "finish_notice", by=by, reason=reason)
     if household.notice_ends_on is None or today <= household.notice_ends_on:
         raise TransitionError(_("公示期至 %(date)s 止，期满后才能入档。") % {
             "date": household.notice_ends_on.isoformat() if household.notice_ends_on else "—"})
@@ -228,6 +259,7 @@ def reverify(household: Household, *, by, reason: str, category: str | None = No
 
 @transaction.atomic
 def propose_exit(household: Household, *, by, proposal: ExitProposal) -> RegisterEvent:
+    _allow(household, "propose_exit", by=by, reason=proposal.evidence)
     _check_exit_evidence(household, proposal)
     event = _move(household, "propose_exit", to=Status.EXIT_PROPOSED, by=by, reason=proposal.evidence,
                   kind=proposal.kind)
@@ -260,9 +292,7 @@ def _check_exit_evidence(household: Household, proposal: ExitProposal) -> None:
 @transaction.atomic
 def approve_exit(household: Household, *, by, reason: str = "", today: datetime.date | None = None) -> RegisterEvent:
     today = today or timezone.localdate()
-    proposal = household.exit_proposals.get(approved__isnull=True)
-    if proposal.proposed_by_id == by.pk:
-        raise TransitionError(_("提出退出申请的人不能自己审批。"))
+    proposal = _pending_proposal(household, "approve_exit", by=by, reason=reason)
     target = {ExitKind.EXIT: Status.EXITED, ExitKind.RELIEF: Status.RELIEVED, ExitKind.REMOVAL: Status.REMOVED}
     event = _move(household, "approve_exit", to=target[proposal.kind], by=by, reason=reason, proposal=proposal.pk)
     _decide(proposal, by=by, approved=True, note=reason)
@@ -276,12 +306,21 @@ def approve_exit(household: Household, *, by, reason: str = "", today: datetime.
 
 @transaction.atomic
 def reject_exit(household: Household, *, by, reason: str) -> RegisterEvent:
-    proposal = household.exit_proposals.get(approved__isnull=True)
-    if proposal.proposed_by_id == by.pk:
-        raise TransitionError(_("提出退出申请的人不能自己审批。"))
+    proposal = _pending_proposal(household, "reject_exit", by=by, reason=reason)
     event = _move(household, "reject_exit", to=Status.REGISTERED, by=by, reason=reason, proposal=proposal.pk)
     _decide(proposal, by=by, approved=False, note=reason)
     return event
+
+
+def _pending_proposal(household: Household, transition: str, *, by, reason: str) -> ExitProposal:
+    """The proposal awaiting a decision; its maker may not decide it (checked before the role)."""
+    if household.status != Status.EXIT_PROPOSED:
+        _allow(household, transition, by=by, reason=reason)  # says which status the file is in
+    proposal = household.exit_proposals.get(approved__isnull=True)
+    if proposal.proposed_by_id == by.pk:
+        raise TransitionError(_("提出退出申请的人不能自己审批。"))
+    _allow(household, transition, by=by, reason=reason)
+    return proposal
 
 
 def _decide(proposal: ExitProposal, *, by, approved: bool, note: str) -> None:
@@ -292,6 +331,7 @@ def _decide(proposal: ExitProposal, *, by, approved: bool, note: str) -> None:
 
 @transaction.atomic
 def request_transfer(household: Household, *, by, to_union, reason: str) -> Transfer:
+    _allow(household, "request_transfer", by=by, reason=reason)
     if to_union.pk == household.union_id:
         raise TransitionError(_("接收单位与现建档单位相同。"))
     if household.transfers.filter(accepted__isnull=True).exists():
@@ -323,14 +363,18 @@ def decide_transfer(transfer: Transfer, *, by, accept: bool, reason: str = "") -
 def open_relapse(household: Household, *, by, reason: str, today: datetime.date | None = None) -> Household:
     """A household that fell back into hardship: a new episode, linked to the closed file."""
     today = today or timezone.localdate()
+    _allow(household, "open_relapse", by=by, reason=reason)
     if household.follow_up_until is None or today > household.follow_up_until:
         raise TransitionError(_("该家庭已过防返困跟踪期，请按新申请建档。"))
     if hasattr(household, "next_episode"):
         raise TransitionError(_("该档案已经重新建档。"))
     _move(household, "open_relapse", to=household.status, by=by, reason=reason)
-    from dossiers.filing import copy_as_new_episode
+    from dossiers.filing import FilingError, copy_as_new_episode
 
-    return copy_as_new_episode(household, by=by)
+    try:
+        return copy_as_new_episode(household, by=by)
+    except FilingError as error:
+        raise TransitionError(str(error)) from error
 
 
 def _refuse_own_file(household: Household, by) -> None:

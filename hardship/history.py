@@ -108,7 +108,7 @@ def _changes(model, event, labels) -> list[FieldChange]:
     changes = []
     for column, (old, new) in sorted(pairs.items()):
         model_field = _field_for_column(model, column)
-        if model_field is None or column in HIDDEN_COLUMNS:
+        if model_field is None or column in HIDDEN_COLUMNS or _same_secret(model_field, old, new):
             continue
         changes.append(FieldChange(
             field=str(model_field.verbose_name),
@@ -116,6 +116,15 @@ def _changes(model, event, labels) -> list[FieldChange]:
             new=_display_value(model_field, new, labels),
         ))
     return changes
+
+
+def _same_secret(model_field, old, new) -> bool:
+    """Encrypted values differ on every save (random salt): compare what they hide."""
+    from hardship.fields import EncryptedTextField
+
+    if not isinstance(model_field, EncryptedTextField) or old is None or new is None:
+        return False
+    return model_field.from_db_value(old, None, None) == model_field.from_db_value(new, None, None)
 
 
 def _field_for_column(model, column: str):

@@ -245,7 +245,7 @@ def test_it_accepts_three_distinct_secondary_causes(household, caseworker):
 def test_it_refuses_a_secondary_cause_list_through_save_household(household, caseworker):
     household.secondary_causes = [1, 2, 4, 5]
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(FilingError, match="不应该超过 3 项"):
         save_household(household, list(household.members.all()), by=caseworker)
     assert fresh(household).secondary_causes == []
 
