@@ -13,6 +13,11 @@ from dossiers.choices import Category, Cause, Exclusion, KeyGroup, Status
 from dossiers.models import Household, Member
 from hardship.models import Union
 
+def date_input() -> forms.DateInput:
+    # The browser's date picker reads and writes ISO dates, whatever the interface language.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 MONEY_FIELDS = [
     "income_wages", "income_business", "income_property", "income_transfers", "income_other",
     "cost_illness", "cost_disability", "cost_schooling", "cost_housing", "cost_other",
@@ -81,7 +86,7 @@ class MemberForm(forms.ModelForm):
             "monthly_income",
         ]
         widgets = {
-            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "birth_date": date_input(),
             "health_notes": forms.TextInput(),
             "monthly_income": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
         }
@@ -163,11 +168,24 @@ class ReasonForm(forms.Form):
 
 
 class VisitTransitionForm(ReasonForm):
-    visited_on = forms.DateField(label=_("走访日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    visited_on = forms.DateField(label=_("走访日期"), widget=date_input())
     companions = forms.CharField(label=_("同行人员"), required=False, max_length=200)
     findings = forms.CharField(label=_("走访情况"), widget=forms.Textarea(attrs={"rows": 4}))
     signed_application = forms.BooleanField(label=_("已收到本人签字的申请书"), required=False)
     finance_authorisation = forms.BooleanField(label=_("已收到家庭经济状况核对授权书"), required=False)
+
+
+class StartNoticeForm(ReasonForm):
+    starts_on = forms.DateField(label=_("公示开始日期"), widget=date_input(),
+                                help_text=_("张贴公示的日期；不能晚于今天。"))
+
+    def clean_starts_on(self):
+        from django.utils import timezone
+
+        starts_on = self.cleaned_data["starts_on"]
+        if starts_on > timezone.localdate():
+            raise forms.ValidationError(_("公示开始日期不能晚于今天。"))
+        return starts_on
 
 
 class CivilCheckForm(ReasonForm):
@@ -222,7 +240,7 @@ class CategoryOverrideForm(forms.Form):
 
 
 class ObjectionForm(forms.Form):
-    received_on = forms.DateField(label=_("收到日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(label=_("收到日期"), widget=date_input())
     content = forms.CharField(label=_("异议内容"), widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dossiers import forms, register
@@ -17,6 +18,7 @@ from hardship.access import get_visible_or_404
 TRANSITION_FORMS = {
     "record_visit": forms.VisitTransitionForm,
     "record_civil_check": forms.CivilCheckForm,
+    "start_notice": forms.StartNoticeForm,
     "reverify": forms.ReverifyForm,
     "propose_exit": forms.ExitProposalForm,
     "request_transfer": forms.TransferForm,
@@ -34,6 +36,8 @@ def perform(name: str, household: Household, user, data: dict):
     if name == "record_civil_check":
         return register.record_civil_check(household, by=user, reason=reason, on_dibao=data["on_dibao"],
                                            dibao_amount=data["dibao_amount"])
+    if name == "start_notice":
+        return register.start_notice(household, by=user, reason=reason, starts_on=data["starts_on"])
     if name == "reverify":
         return register.reverify(household, by=user, reason=reason, category=data["category"])
     if name == "propose_exit":
@@ -56,7 +60,9 @@ def transition(request: HttpRequest, file_number: str, name: str) -> HttpRespons
         raise Http404
     if not request.user.has_perm(spec.permission, household):
         raise PermissionDenied
-    form = TRANSITION_FORMS.get(name, forms.ReasonForm)(request.POST or None, transition=spec)
+    form = TRANSITION_FORMS.get(name, forms.ReasonForm)(
+        request.POST or None, transition=spec, initial={"starts_on": timezone.localdate(), "visited_on": timezone.localdate()},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             outcome = perform(name, household, request.user, form.cleaned_data)

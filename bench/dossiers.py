@@ -1,0 +1,661 @@
+"""The household list and detail pages on a national-scale register, loaded through COPY.
+
+`generate_register()` builds the regional union tree plus one 帮扶中心 per county and streams
+2.5 million households (BENCH_HOUSEHOLDS to scale down) with ~3 members each into PostgreSQL with
+COPY, in the status and category mix of a campaign's steady state. `run()` then times the list
+page (county caseworker and national admin; default view and a name search) and the detail page
+through Django's test client, each against a baseline measured in the same run.
+
+Kept in one module because `./dev bench` runs every bench/<name>.py that has no leading underscore.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import datetime
+import os
+import random
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from unittest import mock
+
+import pgtrigger
+import psycopg
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dossiers import idnumbers, search
+from dossiers.choices import CLOSED_STATUSES, Category, Status
+from dossiers.filing import assess_household
+from dossiers.models import Household, LocalStandard, Member, RegisterEvent
+from hardship.management.commands.load_regions import load_regions
+from hardship.models import PATH_SEPARATOR, Region, Union, User
+from hardship.unions import NATIONAL_CODE, create_regional_unions
+
+HOUSEHOLDS = int(os.environ.get("BENCH_HOUSEHOLDS", "2500000"))
+SEED = 2026
+REPEATS = 20
+WARMUP = 3
+DETAIL_SAMPLE = 5  # registered households given events and an assessment, opened by the detail bench
+
+HOUSEHOLD_TABLE, MEMBER_TABLE = Household._meta.db_table, Member._meta.db_table
+HOUSEHOLD_COLUMNS = [
+    "id", "file_number", "union_id", "region_id", "status", "category", "category_override_reason",
+    "head_name", "head_id_number", "address", "phone", "housing_type", "area_band", "single_parent",
+    "zero_employment", "self_reliant", "model_worker", "migrant_worker", "key_group", "legacy_tier",
+    "legacy_category", "consent_basis", "bank_name", "bank_branch", "bank_card", "main_cause", "secondary_causes",
+    "accident", "exclusions", "income_wages", "income_business", "income_property", "income_transfers",
+    "income_other", "cost_illness", "cost_disability", "cost_schooling", "cost_housing", "cost_other",
+    "filed_by_id", "reviewed_by_id", "entered_by_id", "previous_episode_id", "notice_ends_on", "registered_on",
+    "reverify_due", "closed_on", "follow_up_until", "created_at", "updated_at",
+]
+MEMBER_COLUMNS = [
+    "id", "household_id", "is_primary", "is_open", "name", "sex", "ethnicity", "relationship", "id_number",
+    "birth_date", "health", "disability", "health_notes", "medical_insurance", "work_status", "able_to_work",
+    "employer", "monthly_income",
+]
+
+# Steady state of the campaign (seeds: 5.5M filed, 4.8M exited, 0.64M removed; ~2.47M on file at a
+# time): percentages of the files in the system at one moment.
+STATUS_MIX = {
+    Status.REGISTERED: 55, Status.EXITED: 30, Status.REMOVED: 5, Status.RELIEVED: 2, Status.EXIT_PROPOSED: 1,
+    Status.SUBMITTED: 1.0, Status.FIRST_REVIEWED: 1.0, Status.VISITED: 1.0, Status.REVIEWED: 0.8,
+    Status.CIVIL_CHECKED: 0.6, Status.IN_NOTICE: 0.6, Status.DRAFT: 1.2, Status.RETURNED: 0.8,
+}
+CATEGORY_MIX = {Category.DEEP: 25, Category.RELATIVE: 60, Category.ACCIDENT: 15}
+CATEGORISED = {Status.REGISTERED, Status.EXIT_PROPOSED, *CLOSED_STATUSES}
+IN_REVIEW = {Status.SUBMITTED, Status.FIRST_REVIEWED, Status.VISITED, Status.REVIEWED, Status.CIVIL_CHECKED,
+             Status.IN_NOTICE, Status.DRAFT, Status.RETURNED}
+REVIEWED_ONWARDS = {Status.REVIEWED, Status.CIVIL_CHECKED, Status.IN_NOTICE, *CATEGORISED}
+MEMBER_COUNTS = {2: 35, 3: 40, 4: 15, 5: 10}  # mean 3.0
+
+# Surnames by rough share of the population (per mille, 2020 census order); the rest share the tail.
+SURNAMES = {
+    "王": 71, "李": 70, "张": 67, "刘": 54, "陈": 46, "杨": 31, "黄": 23, "赵": 22, "吴": 20, "周": 19,
+    "徐": 15, "孙": 15, "马": 14, "朱": 13, "胡": 12, "郭": 12, "何": 11, "林": 11, "高": 11, "罗": 10,
+    "郑": 9, "梁": 9, "谢": 8, "宋": 7, "唐": 7, "许": 7, "韩": 7, "冯": 7, "邓": 7, "曹": 6, "彭": 6,
+    "曾": 6, "肖": 6, "田": 6, "董": 5, "袁": 5, "潘": 5, "于": 5, "蒋": 5, "蔡": 5, "余": 5, "杜": 5,
+    "叶": 5, "程": 5, "苏": 4, "魏": 4, "吕": 4, "丁": 4, "任": 4, "沈": 4,
+}
+TAIL_SURNAMES = "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN_FIRST = "建国志明秀桂丽海红卫淑振玉春文晓金德永小宇子欣雨俊佳家天嘉思浩梓一博雅凤兰军伟平"
+GIVEN_SECOND = "华军平英兰芳强明杰丽敏静涛燕霞刚勇峰辉红梅娟玲林斌波鹏飞洋磊超婷雪琳轩涵怡宁晨然"
+STREETS = ["建设路", "人民路", "解放路", "中山路", "和平路", "胜利路", "文化路", "新华路", "工业路", "友谊路",
+           "光明路", "幸福路", "团结路", "跃进路", "纺织路", "矿工路", "钢城路", "铁路街", "北京路", "长江路"]
+BANKS = ["中国工商银行", "中国农业银行", "中国银行", "中国建设银行", "中国邮政储蓄银行", "农村信用合作社"]
+EMPLOYERS = ["纺织厂", "机械厂", "煤矿", "钢铁公司", "化肥厂", "公交公司", "环卫所", "建筑公司", "物业公司", "商贸公司"]
+ETHNICITY = {"汉族": 91, "壮族": 1.3, "回族": 0.8, "满族": 0.8, "维吾尔族": 0.8, "苗族": 0.8, "彝族": 0.7,
+             "土家族": 0.7, "藏族": 0.5, "蒙古族": 0.5, "侗族": 0.2, "布依族": 0.2, "瑶族": 0.2, "白族": 0.2,
+             "朝鲜族": 0.1, "哈萨克族": 0.1}
+CAUSE_MIX = {1: 8, 2: 6, 3: 14, 4: 3, 5: 4, 6: 38, 7: 3, 8: 6, 9: 12, 10: 6}
+HOUSING_MIX = {"own": 55, "public_rental": 10, "low_rent": 8, "private_rental": 17, "borrowed": 7, "other": 3}
+AREA_MIX = {"under_15": 35, "15_30": 45, "30_50": 15, "over_50": 5}
+KEY_GROUP_MIX = {"": 70, "aided_still_hard": 8, "near_line": 7, "illness": 10, "disaster": 2, "migrant": 3}
+PROFILE = {  # (annual wages, annual transfers, annual illness costs) by category, in yuan
+    Category.DEEP: (12_000, 6_000, 8_000), Category.RELATIVE: (36_000, 3_000, 4_000),
+    Category.ACCIDENT: (30_000, 2_000, 40_000), "": (24_000, 3_000, 6_000),
+}
+
+ID_BLOCK = 64  # birth dates of a county's members are spread over 64 residues; see Ids
+CONSENT = "本人签字的申请书和家庭经济状况核对授权书"
+DAY = 86_400.0
+HEAD_BORN_FROM = datetime.date(1961, 1, 1).toordinal()
+EPOCH = datetime.date(1970, 1, 1).toordinal()  # day ordinal of a UTC timestamp: ts // DAY + EPOCH
+
+
+def weighted(mix: dict) -> tuple[list, list[float]]:
+    # Plain strings, not the choices' enum members: psycopg would write an Enum by its name.
+    values, weights = [getattr(value, "value", value) for value in mix], list(mix.values())
+    total, running, cumulative = sum(weights), 0.0, []
+    for weight in weights:
+        running += weight
+        cumulative.append(running / total)
+    return values, cumulative
+
+
+class Picker:
+    """rng-driven weighted choice with a precomputed cumulative table (random.choices is slower per call)."""
+
+    def __init__(self, rng: random.Random, mix: dict) -> None:
+        self.values, self.cumulative = weighted(mix)
+        self.random, self.last = rng.random, len(self.values) - 1
+
+    def __call__(self):
+        return self.values[min(bisect.bisect(self.cumulative, self.random()), self.last)]
+
+
+class Ids:
+    """Valid, unique 公民身份号码 for a county's members, from a per-county counter n.
+
+    seq = n % 500 and the birth date is moved (at most 63 days) so that its ordinal ≡ n // 500
+    (mod 64): two members of a county share a seq only if their n differ by a multiple of 500, and
+    then their birth dates differ. Unique up to 32,000 members a county; the region code makes it
+    unique across counties.
+    """
+
+    def __init__(self, counties: int) -> None:
+        self.next = [0] * counties
+        self.digits: dict[int, tuple[datetime.date, str]] = {}
+
+    def issue(self, county: int, region: str, ordinal: int, male: bool) -> tuple[str, datetime.date]:
+        n = self.next[county]
+        self.next[county] = n + 1
+        block = n // 500
+        if block >= ID_BLOCK:
+            raise RuntimeError(f"county {region} has more than {500 * ID_BLOCK} members: IDs would repeat")
+        ordinal += (block - ordinal) % ID_BLOCK
+        cached = self.digits.get(ordinal)
+        if cached is None:
+            day = datetime.date.fromordinal(ordinal)
+            cached = self.digits[ordinal] = (day, f"{day.year:04d}{day.month:02d}{day.day:02d}")
+        first17 = f"{region}{cached[1]}{(n % 500) * 2 + male:03d}"
+        return first17 + idnumbers.check_character(first17), cached[0]
+
+
+# --- building the register ------------------------------------------------------------------
+
+
+def build_unions() -> list[Union]:
+    """Regions, regional unions and one help centre per county; returns the help centres."""
+    with pgtrigger.ignore("hardship.Union:insert_insert"), transaction.atomic():
+        load_regions()
+        create_regional_unions()
+        centres = [
+            Union(code=f"{county.code}-C01", name=f"{county.name}困难职工帮扶中心", kind=Union.Kind.HELP_CENTRE,
+                  region_id=county.region_id, parent_id=county.pk,
+                  path=f"{county.path}{county.code}-C01{PATH_SEPARATOR}", depth=county.depth + 1)
+            for county in Union.objects.filter(kind=Union.Kind.COUNTY).order_by("code")
+        ]
+        Union.objects.bulk_create(centres, batch_size=1000)
+    return list(Union.objects.filter(kind=Union.Kind.HELP_CENTRE).select_related("region").order_by("code"))
+
+
+def table_schema(table: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """(unique constraints, plain indexes, foreign keys) of a table, as (name, definition)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY conname", [table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            """SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+               WHERE i.indrelid = %s::regclass AND NOT EXISTS (
+                   SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+                   AND k.contype IN ('p', 'u', 'x'))
+               ORDER BY c.relname""", [table],
+        )
+        indexes = cursor.fetchall()
+    return ([(n, d) for n, t, d in constraints if t == "u"], indexes, [(n, d) for n, t, d in constraints if t == "f"])
+
+
+def drop_secondary_structures(schemas: dict) -> None:
+    """Drop every index but the primary key, and the unique and foreign-key constraints: building
+    them once after the load is several times faster than maintaining them row by row."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, (uniques, indexes, foreign_keys) in schemas.items():
+            for name, _ in foreign_keys + uniques:
+                cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+            for name, _ in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+            # The pghistory insert triggers would write a history row per row loaded (see below).
+            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+
+
+def restore_secondary_structures(schemas: dict) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        for table, (uniques, indexes, foreign_keys) in schemas.items():
+            for name, definition in uniques:
+                cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+            for _, definition in indexes:
+                cursor.execute(definition)
+        for table, (_, _, foreign_keys) in schemas.items():
+            for name, definition in foreign_keys:  # validated here, in one join each
+                cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+        for table in schemas:
+            cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+    restored = {table: table_schema(table) for table in schemas}
+    if restored != schemas:
+        raise RuntimeError(f"schema after the load differs from the migrated one: {restored} != {schemas}")
+
+
+def check_columns() -> None:
+    for model, columns in ((Household, HOUSEHOLD_COLUMNS), (Member, MEMBER_COLUMNS)):
+        expected = {field.column for field in model._meta.concrete_fields}
+        if set(columns) != expected:
+            raise RuntimeError(f"{model.__name__}: COPY columns {sorted(set(columns) ^ expected)} out of step with the model")
+
+
+def side_connection() -> psycopg.Connection:
+    db = connection.settings_dict
+    return psycopg.connect(host=db["HOST"] or None, port=db["PORT"] or None, user=db["USER"],
+                           password=db["PASSWORD"] or None, dbname=db["NAME"])
+
+
+def plan_households(rng: random.Random, households: int, end: float) -> tuple[list[str], list[float]]:
+    """Statuses and creation times, in creation order (ids follow filing order, as in production)."""
+    statuses, cumulative = weighted(STATUS_MIX)
+    drawn = [statuses[min(bisect.bisect(cumulative, rng.random()), len(statuses) - 1)] for _ in range(households)]
+    start = datetime.datetime(2016, 1, 1, tzinfo=datetime.UTC).timestamp()
+    created = []
+    for status in drawn:
+        if status in IN_REVIEW:
+            created.append(end - rng.random() * 120 * DAY)
+        elif status in CLOSED_STATUSES:
+            created.append(start + rng.random() * (end - 400 * DAY - start))
+        else:
+            created.append(start + rng.random() * (end - 60 * DAY - start))
+    order = sorted(range(households), key=created.__getitem__)
+    return [drawn[i] for i in order], [created[i] for i in order]
+
+
+def generate_register(households: int = HOUSEHOLDS, members_per_household: float = 3.0) -> dict:
+    """Fill the (empty, migrated) database with a register; returns counts and timings."""
+    if abs(members_per_household - 3.0) > 1e-9:
+        raise ValueError("the member-count mix (2–5, weights 35/40/15/10) gives 3.0 a household")
+    check_columns()
+    timings = {}
+    started = time.perf_counter()
+    centres = build_unions()
+    filer = User.objects.create_user("bench_filer", role="caseworker", home_union=centres[0], full_name="建档员")
+    reviewer = User.objects.create_user("bench_reviewer", role="caseworker", home_union=centres[0],
+                                        full_name="审核员")
+    timings["unions and users"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    rng = random.Random(SEED)
+    end = time.time()
+    statuses, created = plan_households(rng, households, end)
+    county_weights = [rng.lognormvariate(0, 0.6) for _ in centres]  # uneven counties, mean ~1.2
+    county_of = rng.choices(range(len(centres)), weights=county_weights, k=households)
+    timings["plan"] = time.perf_counter() - started
+
+    schemas = {table: table_schema(table) for table in (HOUSEHOLD_TABLE, MEMBER_TABLE)}
+    drop_secondary_structures(schemas)
+    started = time.perf_counter()
+    members = copy_register(rng, centres, statuses, created, county_of, end, filer.pk, reviewer.pk)
+    timings["COPY"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    restore_secondary_structures(schemas)
+    with connection.cursor() as cursor:
+        for table in (HOUSEHOLD_TABLE, MEMBER_TABLE):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    timings["indexes and keys"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    history_rows = write_insert_history()
+    timings["history rows"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in (HOUSEHOLD_TABLE, MEMBER_TABLE, Household.pgh_event_model._meta.db_table, Union._meta.db_table):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    timings["VACUUM ANALYZE"] = time.perf_counter() - started
+    return {"households": households, "members": members, "history_rows": history_rows, "timings": timings,
+            "counties": len(centres)}
+
+
+def copy_register(rng, centres, statuses, created, county_of, end, filer_id, reviewer_id) -> int:
+    """Stream households (Django's connection) and members (a second connection) in one pass."""
+    surname_pick, tail = Picker(rng, SURNAMES), TAIL_SURNAMES
+    status_categories = Picker(rng, CATEGORY_MIX)
+    pick_count, pick_cause = Picker(rng, MEMBER_COUNTS), Picker(rng, CAUSE_MIX)
+    pick_housing, pick_area, pick_key = Picker(rng, HOUSING_MIX), Picker(rng, AREA_MIX), Picker(rng, KEY_GROUP_MIX)
+    pick_ethnicity = Picker(rng, ETHNICITY)
+    rand, randrange, choice = rng.random, rng.randrange, rng.choice
+    first_chars, second_chars = GIVEN_FIRST, GIVEN_SECOND
+
+    def person_name(surname: str) -> str:
+        if rand() < 0.2:
+            return surname + choice(second_chars)
+        return surname + choice(first_chars) + choice(second_chars)
+
+    def family_name() -> str:
+        return surname_pick() if rand() < 0.85 else choice(tail)
+
+    ids = Ids(len(centres))
+    file_seq = [0] * len(centres)
+    regions = [centre.region_id for centre in centres]
+    county_names = [centre.region.name for centre in centres]
+    today_ordinal = datetime.date.fromtimestamp(end).toordinal()
+    utc = datetime.UTC
+    fromtimestamp = datetime.datetime.fromtimestamp
+    fromordinal = datetime.date.fromordinal
+    household_sql = f"COPY {HOUSEHOLD_TABLE} ({', '.join(HOUSEHOLD_COLUMNS)}) FROM STDIN (FREEZE)"
+    member_sql = f"COPY {MEMBER_TABLE} ({', '.join(MEMBER_COLUMNS)}) FROM STDIN (FREEZE)"
+    households = len(statuses)
+    member_id = 0
+    progress_every = max(households // 10, 1)
+    started = time.perf_counter()
+
+    side = side_connection()
+    try:
+        with transaction.atomic(), connection.cursor() as django_cursor:
+            raw = connection.connection
+            # FREEZE needs the table truncated in this transaction; everything referencing the
+            # household table is empty in the fresh bench database (checked), except members,
+            # whose foreign key is dropped for the load.
+            referencing = [row[0] for row in raw.execute(
+                "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f'"
+                " AND confrelid = %s::regclass AND conrelid <> confrelid", [HOUSEHOLD_TABLE]).fetchall()]
+            for table in referencing:
+                if raw.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]:
+                    raise RuntimeError(f"{table} is not empty: the register bench needs a fresh database")
+            raw.execute("SET LOCAL synchronous_commit = off")
+            raw.execute(f"TRUNCATE {', '.join([HOUSEHOLD_TABLE, *referencing])}")
+            side.execute("SET synchronous_commit = off")
+            side.execute(f"TRUNCATE {MEMBER_TABLE}")
+            with raw.cursor().copy(household_sql) as household_copy, side.cursor().copy(member_sql) as member_copy:
+                write_household, write_member = household_copy.write_row, member_copy.write_row
+                for index in range(households):
+                    household_id = index + 1
+                    status = statuses[index]
+                    created_ts = created[index]
+                    county = county_of[index]
+                    region = regions[county]
+                    category = status_categories() if status in CATEGORISED else ""
+                    is_open = status not in CLOSED_STATUSES
+
+                    # The register's dates follow the status (see STATUS_MIX for the mix).
+                    created_day = int(created_ts // DAY) + EPOCH  # ordinal of the UTC date
+                    registered_on = notice_ends_on = reverify_due = closed_on = follow_up_until = None
+                    if status in CATEGORISED:
+                        registered = created_day + 30 + randrange(45)
+                        registered_on = fromordinal(registered)
+                        notice_ends_on = fromordinal(registered - 1)
+                        if status in CLOSED_STATUSES:
+                            closed = min(registered + 180 + randrange(5 * 365), today_ordinal - 1)
+                            closed_on = fromordinal(closed)
+                            updated_ts = (closed - EPOCH) * DAY + 3600 + rand() * 30000
+                            if status != Status.REMOVED:
+                                follow_up_until = fromordinal(closed + 365)
+                        else:
+                            recent = end - rand() * (30 if status == Status.EXIT_PROPOSED else 365) * DAY
+                            updated_ts = max((registered - EPOCH) * DAY + 3600, recent)
+                            reverify_due = fromordinal(int(updated_ts // DAY) + EPOCH + 365)
+                    else:
+                        updated_ts = created_ts + rand() * (end - created_ts)
+                        if status == Status.IN_NOTICE:
+                            notice_ends_on = fromordinal(int(updated_ts // DAY) + EPOCH + 7)
+
+                    # Members: the primary worker first; IDs unique within the county (see Ids).
+                    count = pick_count()
+                    surname = family_name()
+                    head_male = rand() < 0.55
+                    head_birth = HEAD_BORN_FROM + randrange(13_500)  # 1961 … 1997
+                    head_name = person_name(surname)
+                    head_id, head_birth_date = ids.issue(county, region, head_birth, head_male)
+                    wages, transfers, illness = PROFILE[category]
+                    employed = rand() < 0.6
+                    household_members = [(head_name, head_male, "self", head_id, head_birth_date,
+                                          "employed" if employed else "laid_off", employed)]
+                    for position in range(1, count):
+                        if position == 1 and rand() < 0.85:
+                            relationship, male = "spouse", not head_male
+                            birth = head_birth - 1500 + randrange(3000)
+                            name, work = person_name(family_name()), "employed" if rand() < 0.4 else "unemployed"
+                        elif rand() < 0.8:
+                            relationship, male = "child", rand() < 0.5
+                            birth = min(head_birth + 7300 + randrange(5000), today_ordinal - 400)
+                            age = (today_ordinal - birth) // 365
+                            name = person_name(surname)
+                            work = "preschool" if age < 6 else "student" if age < 22 else "employed"
+                        else:
+                            relationship, male = "parent", rand() < 0.5
+                            birth = head_birth - 9500 - randrange(4000)
+                            name, work = person_name(family_name()), "retired"
+                        id_number, birth_date = ids.issue(county, region, birth, male)
+                        household_members.append((name, male, relationship, id_number, birth_date, work,
+                                                  work == "employed"))
+
+                    file_seq[county] += 1
+                    created_at = fromtimestamp(created_ts, utc)
+                    secondary = [] if rand() < 0.4 else [1 + randrange(10)]
+                    main_cause = pick_cause()
+                    if secondary and secondary[0] == main_cause:
+                        secondary = []
+                    write_household((
+                        household_id,
+                        f"{region}-{created_at.year}-{file_seq[county]:06d}",
+                        centres[county].pk, region, status, category, "",
+                        head_name, head_id,
+                        f"{county_names[county]}{choice(STREETS)}{1 + randrange(300)}号院{1 + randrange(20)}号楼"
+                        f"{1 + randrange(6)}单元{1 + randrange(30):02d}{1 + randrange(4):02d}室",
+                        f"1{randrange(30, 90)}{randrange(10**8):08d}",
+                        pick_housing(), pick_area(),
+                        rand() < 0.12, rand() < 0.08, rand() < 0.3, "" if rand() < 0.995 else "city",
+                        rand() < 0.1, pick_key(), "", "", CONSENT,
+                        choice(BANKS), f"{county_names[county]}支行", "",  # bank_card '' skips encryption
+                        main_cause, secondary, category == Category.ACCIDENT, [],
+                        f"{wages + randrange(8000)}.00", "0.00", "0.00", f"{transfers + randrange(2000)}.00", "0.00",
+                        f"{illness + randrange(4000)}.00", "0.00", f"{randrange(3000)}.00", "0.00", "0.00",
+                        filer_id, reviewer_id if status in REVIEWED_ONWARDS else None, filer_id, None,
+                        notice_ends_on, registered_on, reverify_due, closed_on, follow_up_until,
+                        created_at, fromtimestamp(updated_ts, utc),
+                    ))
+                    for position, (name, male, relationship, id_number, birth_date, work, earns) in enumerate(
+                            household_members):
+                        member_id += 1
+                        write_member((
+                            member_id, household_id, position == 0, is_open, name, "M" if male else "F",
+                            pick_ethnicity(), relationship, id_number, birth_date,
+                            "healthy" if rand() < 0.7 else "chronic", "", "", "employee" if earns else "resident",
+                            work, work not in ("preschool", "student", "retired"),
+                            choice(EMPLOYERS) if earns else "", f"{1800 + randrange(2500)}.00" if earns else "0.00",
+                        ))
+                    if household_id % progress_every == 0:
+                        elapsed = time.perf_counter() - started
+                        print(f"  … {household_id:,} households, {member_id:,} members, {elapsed:.0f} s", flush=True)
+            side.commit()
+    finally:
+        side.close()
+    return member_id
+
+
+def write_insert_history() -> int:
+    """The 'insert' history row that pghistory's trigger would have written for each household, in
+    one statement, so the detail page's history query reads a table of national size."""
+    event_table = Household.pgh_event_model._meta.db_table
+    columns = ", ".join(HOUSEHOLD_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {event_table} ({columns}, pgh_created_at, pgh_label, pgh_obj_id)"
+            f" SELECT {columns}, created_at, 'insert', id FROM {HOUSEHOLD_TABLE}"
+        )
+        return cursor.rowcount
+
+
+# --- fixtures for the pages -----------------------------------------------------------------
+
+LIFECYCLE = [
+    ("submit", Status.DRAFT, Status.SUBMITTED), ("first_review", Status.SUBMITTED, Status.FIRST_REVIEWED),
+    ("record_visit", Status.FIRST_REVIEWED, Status.VISITED), ("review", Status.VISITED, Status.REVIEWED),
+    ("record_civil_check", Status.REVIEWED, Status.CIVIL_CHECKED),
+    ("start_notice", Status.CIVIL_CHECKED, Status.IN_NOTICE), ("finish_notice", Status.IN_NOTICE, Status.REGISTERED),
+]
+
+
+def detail_households(centre: Union, filer: User) -> list[Household]:
+    """A few registered households of the county, given their register events and an assessment."""
+    sample = list(Household.objects.filter(union=centre, status=Status.REGISTERED).order_by("-updated_at")[
+        :DETAIL_SAMPLE])
+    province = Region.objects.get(code=f"{centre.region_id[:2]}0000")
+    LocalStandard.objects.get_or_create(region=province, effective_from=datetime.date(2016, 1, 1), defaults={
+        "poverty_line": "750.00", "min_wage": "1900.00", "source": "基准测试"})
+    for household in sample:
+        start = datetime.datetime.combine(household.registered_on, datetime.time(9), tzinfo=datetime.UTC)
+        RegisterEvent.objects.bulk_create([
+            RegisterEvent(household=household, transition=name, from_status=source, to_status=target, actor=filer,
+                          at=start - datetime.timedelta(days=6 * (len(LIFECYCLE) - step)),
+                          reason="材料齐全" if name == "record_civil_check" else "")
+            for step, (name, source, target) in enumerate(LIFECYCLE, 1)
+        ])
+        assess_household(household, by=filer, final_category=household.category,
+                         override_reason="基准测试：沿用入档时确定的类别")
+    return sample
+
+
+def name_prefix(centre: Union) -> str:
+    """The commonest surname + first given character among the county's heads (e.g. 王建)."""
+    heads = Household.objects.filter(union=centre).values_list("head_name", flat=True)
+    counts = Counter(name[:2] for name in heads if len(name) == 3)
+    return counts.most_common(1)[0][0]
+
+
+# --- timing ---------------------------------------------------------------------------------
+
+
+def naive_paginate(queryset: QuerySet, page_number: int) -> search.Page:
+    """paginate() with an exact count, as a Django Paginator would do it."""
+    start = (max(1, page_number) - 1) * search.PAGE_SIZE
+    rows = list(queryset[start:start + search.PAGE_SIZE])
+    total = queryset.order_by().count()
+    return search.Page(rows=rows, number=max(1, page_number), total=total, capped=False)
+
+
+def contains_search(queryset: QuerySet, text: str) -> QuerySet:
+    """_apply_search's name branch with LIKE '%x%' (no index can serve it) instead of LIKE 'x%'."""
+    text = text.strip()
+    if not text:
+        return queryset
+    return queryset.filter(
+        Q(head_name__contains=text) | Q(pk__in=Member.objects.filter(name=text).values("household_id"))
+    )
+
+
+def no_select_related(self, *fields):
+    return self
+
+
+def measure(pairs: list[tuple[str, Callable[[], object]]]) -> dict[str, tuple[float, int]]:
+    """Median ms of each callable, interleaved after a warm-up, and its query count."""
+    queries = {}
+    for label, fn in pairs:
+        for _ in range(WARMUP):
+            fn()
+        with CaptureQueriesContext(connection) as captured:
+            fn()
+        queries[label] = len(captured.captured_queries)
+    times = {label: [] for label, _ in pairs}
+    for _ in range(REPEATS):
+        for label, fn in pairs:
+            started = time.perf_counter()
+            fn()
+            times[label].append(time.perf_counter() - started)
+    return {label: (statistics.median(times[label]) * 1000, queries[label]) for label, _ in pairs}
+
+
+def getter(client: Client, url: str, *patches) -> Callable[[], object]:
+    def get():
+        with contextlib.ExitStack() as stack:
+            for patch in patches:
+                stack.enter_context(patch)
+            response = client.get(url)
+        if response.status_code != 200:
+            raise AssertionError(f"GET {url}: {response.status_code}")
+        return response
+    return get
+
+
+def explain(label: str, fn: Callable[[], object], match: str) -> None:
+    """EXPLAIN ANALYZE of the page's query containing `match` (as the page sent it)."""
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    sql = next(q["sql"] for q in captured.captured_queries if match in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, SUMMARY ON) {sql}")
+        lines = [row[0] for row in cursor.fetchall()]
+    print(f"\nEXPLAIN ANALYZE — {label}:")
+    for line in lines:
+        if "Buffers:" in line or "Planning:" in line:
+            continue
+        print(f"    {line}")
+
+
+def run() -> list[dict]:
+    total_started = time.perf_counter()
+    print(f"generating {HOUSEHOLDS:,} households …", flush=True)
+    stats = generate_register(HOUSEHOLDS)
+    generation = time.perf_counter() - total_started
+    rows_loaded = stats["households"] + stats["members"]
+    print(f"data: {stats['households']:,} households, {stats['members']:,} members, "
+          f"{stats['counties']:,} counties (one 帮扶中心 each), {stats['history_rows']:,} history rows")
+    print(f"generated in {generation:.1f} s ({rows_loaded / stats['timings']['COPY']:,.0f} rows/s during COPY): "
+          + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in stats["timings"].items()))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database())),"
+                       " pg_size_pretty(pg_total_relation_size(%s)), pg_size_pretty(pg_total_relation_size(%s))",
+                       [HOUSEHOLD_TABLE, MEMBER_TABLE])
+        database_size, household_size, member_size = cursor.fetchone()
+        cursor.execute(f"SELECT status, count(*) FROM {HOUSEHOLD_TABLE} GROUP BY 1 ORDER BY 2 DESC")
+        mix = cursor.fetchall()
+    print(f"size: database {database_size}, households {household_size}, members {member_size} (with indexes)")
+    print("statuses: " + ", ".join(f"{status} {count / stats['households']:.1%}" for status, count in mix))
+
+    # The busiest county: the scope a county caseworker sees.
+    centre = (Union.objects.filter(kind=Union.Kind.HELP_CENTRE)
+              .annotate(n=models_count("households")).order_by("-n").first())
+    national = Union.objects.get(code=NATIONAL_CODE)
+    caseworker = User.objects.create_user("bench_caseworker", role="caseworker", home_union=centre)
+    admin = User.objects.create_user("bench_admin", role="admin", home_union=national)
+    filer = User.objects.get(username="bench_filer")
+    sample = detail_households(centre, filer)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    prefix = name_prefix(centre)
+    county_size = Household.objects.filter(union=centre).count()
+    county_matches = Household.objects.filter(union=centre, head_name__startswith=prefix).count()
+    national_matches = Household.objects.filter(head_name__startswith=prefix).count()
+    print(f"county: {centre.name} ({centre.code}), {county_size:,} households; search q={prefix}: "
+          f"{county_matches:,} in the county, {national_matches:,} nationally")
+    print(f"timing: median of {REPEATS} runs after {WARMUP} warm-up, page and baseline interleaved;"
+          " ms = Django test client GET, DEBUG off")
+
+    list_url = reverse("dossiers:list")
+    search_url = f"{list_url}?q={prefix}"
+    detail_url = reverse("dossiers:detail", args=[sample[0].file_number])
+    exact_count = mock.patch("dossiers.views.paginate", naive_paginate)
+    contains = mock.patch("dossiers.search._apply_search", contains_search)
+    lazy = mock.patch.object(QuerySet, "select_related", no_select_related)
+
+    rows = []
+    clients = {}
+    for user in (caseworker, admin):
+        clients[user.pk] = Client(HTTP_HOST="localhost")
+        clients[user.pk].force_login(user)
+    cases = [
+        ("list", "county", caseworker, list_url, "exact count", (exact_count,), county_size),
+        ("list q=" + prefix, "county", caseworker, search_url, "LIKE '%x%'", (contains,), county_matches),
+        ("list", "national", admin, list_url, "exact count", (exact_count,), stats["households"]),
+        ("list q=" + prefix, "national", admin, search_url, "LIKE '%x%'", (contains,), national_matches),
+        ("detail", "county", caseworker, detail_url, "no select_related", (lazy,), 1),
+    ]
+    for page, scope, user, url, baseline, patches, matches in cases:
+        client = clients[user.pk]
+        ours, theirs = getter(client, url), getter(client, url, *patches)
+        result = measure([("ours", ours), ("baseline", theirs)])
+        (ms, queries), (baseline_ms, baseline_queries) = result["ours"], result["baseline"]
+        rows.append({
+            "page": page, "scope": scope, "rows": matches, "ms": ms, "baseline": baseline,
+            "baseline ms": baseline_ms, "ratio": baseline_ms / ms, "queries": queries,
+            "baseline queries": baseline_queries,
+        })
+    explain("national list, default view (rows)", getter(clients[admin.pk], list_url), "LIMIT 25")
+    explain(f"national list, q={prefix} (rows)", getter(clients[admin.pk], search_url), "LIMIT 25")
+    explain(f"county list, q={prefix} (rows)", getter(clients[caseworker.pk], search_url), "LIMIT 25")
+    print(f"\nwhole run {time.perf_counter() - total_started:.0f} s")
+    return rows
+
+
+def models_count(relation: str):
+    from django.db.models import Count
+
+    return Count(relation)
