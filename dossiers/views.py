@@ -17,7 +17,7 @@ from dossiers.forms import HouseholdForm, MemberFormSet, SearchForm
 from dossiers.models import Household, Member
 from dossiers.search import SAVED_VIEWS, households_for, paginate
 from hardship.access import get_visible_or_404
-from hardship.history import object_history
+from hardship.history import file_history
 from hardship.models import AccessRecord
 
 
@@ -63,7 +63,7 @@ def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
         "can_reveal": request.user.has_perm("dossiers.reveal_id_number", household),
         "can_object": request.user.has_perm("dossiers.decide_objection", household),
         "pending_transfer": household.transfers.filter(accepted__isnull=True).select_related("to_union").first(),
-        "history": object_history(household),
+        "history": file_history(household),
     }
     return render(request, "dossiers/household_detail.html", context)
 

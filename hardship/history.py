@@ -48,6 +48,13 @@ def object_history(obj: models.Model) -> list[HistoryRow]:
     return to_rows(list(events))
 
 
+def file_history(obj: models.Model, limit: int = 200) -> list[HistoryRow]:
+    """Changes to an object and to every tracked row that points to it (a household's members,
+    visits, objections, exit proposals, transfers), newest first."""
+    events = pghistory.models.MiddlewareEvents.objects.references(obj).order_by("-pgh_created_at", "-pgh_id")
+    return to_rows(list(events[:limit]))
+
+
 def recent_events_visible_to(user, limit: int = 50) -> list[HistoryRow]:
     """The latest changes to unions and users in the user's scope, newest first."""
     from hardship.access import scope_path

@@ -183,3 +183,13 @@ def test_it_exports_nothing_for_an_out_of_scope_union_filter(client_for, househo
     rows = client_for(caseworker).get(reverse("dossiers:list"), {"union": "410105-C01"}).context["page"].rows
     assert rows == []
     assert Household.objects.count() == 1
+
+
+def test_it_shows_member_changes_in_the_file_history(client_for, household, caseworker):
+    member = household.members.get(is_primary=False)
+    member.employer = "郑州市第二纺织厂"
+    member.save()
+    history = client_for(caseworker).get(detail_url(household)).context["history"]
+    changes = [(c.field, c.new) for row in history for c in row.changes]
+    assert ("工作单位或学校", "郑州市第二纺织厂") in changes
+    assert any(row.subject.startswith("困难职工家庭档案") for row in history)
