@@ -346,6 +346,12 @@ class RegisterEvent(models.Model):
 
     objects = RegisterEventQuerySet.as_manager()
 
+    @property
+    def label(self) -> str:
+        from dossiers.register import event_label
+
+        return event_label(self.transition)
+
     class Meta:
         verbose_name = _("档案流转记录")
         verbose_name_plural = _("档案流转记录")

@@ -62,6 +62,14 @@ TRANSITIONS = {t.name: t for t in [
 ]}
 
 
+OTHER_EVENT_LABELS = {"accept_transfer": gettext_lazy("接收转移"), "decline_transfer": gettext_lazy("不接收转移")}
+
+
+def event_label(name: str) -> str:
+    spec = TRANSITIONS.get(name)
+    return str(spec.label if spec else OTHER_EVENT_LABELS.get(name, name))
+
+
 def available_transitions(household: Household, user) -> list[Transition]:
     """The moves this user may make on this file now: the buttons the detail page shows."""
     return [t for t in TRANSITIONS.values() if household.status in t.sources and user.has_perm(t.permission, household)]
