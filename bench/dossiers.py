@@ -611,7 +611,7 @@ def explain(label: str, fn: Callable[[], object], match: str) -> None:
         lines = [row[0] for row in cursor.fetchall()]
     print(f"\nEXPLAIN ANALYZE — {label}:")
     for line in lines:
-        if "Index Searches:" not in line:
+        if not line.strip().startswith(("Index Searches:", "Buffers:")):
             print(f"    {line}")
 
 

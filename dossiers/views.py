@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dossiers import idnumbers, register
-from dossiers.assessment import CATEGORY_LABELS
+from dossiers.choices import Category
 from dossiers.filing import FilingError, existing_membership_message, preview, save_household
 from dossiers.forms import HouseholdForm, MemberFormSet, SearchForm
 from dossiers.models import Household, Member
@@ -100,6 +100,10 @@ def _edit(request: HttpRequest, household: Household, *, template: str) -> HttpR
 MAX_MEMBERS = 30
 
 
+def category_label(value: str) -> str:
+    return Category(value).label if value in Category.values else _("不符合建档标准")
+
+
 @login_required
 @require_GET
 def member_row(request: HttpRequest) -> HttpResponse:
@@ -127,7 +131,7 @@ def assessment_preview(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and formset.is_valid():
         try:
             context["result"], context["standard"] = preview(form.instance, formset.live_members())
-            context["category_label"] = CATEGORY_LABELS[context["result"].category]
+            context["category_label"] = category_label(context["result"].category)
         except FilingError as error:
             context["error"] = str(error)
     else:
