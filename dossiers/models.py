@@ -175,6 +175,7 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["union", "status", "-updated_at"], name="household_union_status_idx"),
             models.Index(fields=["status", "-updated_at"], name="household_status_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="household_recent_idx"),
             models.Index(fields=["head_name"], name="household_head_name_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["head_id_number"], name="household_head_id_idx"),
         ]
@@ -263,7 +264,10 @@ class Member(models.Model):
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
         ordering = ["-is_primary", "pk"]
-        indexes = [models.Index(fields=["id_number"], name="member_id_number_idx")]
+        indexes = [
+            models.Index(fields=["id_number"], name="member_id_number_idx"),
+            models.Index(fields=["name"], name="member_name_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number"], condition=Q(is_open=True), name="person_in_one_open_household",
