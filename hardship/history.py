@@ -55,28 +55,38 @@ def file_history(obj: models.Model, limit: int = 200) -> list[HistoryRow]:
     return to_rows(list(events[:limit]))
 
 
+# The tracked models the audit page reads, each with the path from its event row to a union path.
+SCOPED_EVENT_SOURCES = [
+    ("hardship.Union", "path"),
+    ("hardship.User", "home_union__path"),
+    ("dossiers.Household", "union__path"),
+    ("dossiers.Member", "household__union__path"),
+]
+
+
 def recent_events_visible_to(user, limit: int = 50) -> list[HistoryRow]:
-    """The latest changes to unions and users in the user's scope, newest first."""
+    """The latest changes in the user's scope, newest first: one indexed query per event table,
+    then the readable diffs for just those events."""
     from hardship.access import scope_path
-    from hardship.models import Union, User
 
     path = scope_path(user)
     if path is None:
         return []
-    union_events = Union.pgh_event_model.objects.filter(path__startswith=path)
-    user_events = User.pgh_event_model.objects.filter(home_union__path__startswith=path)
-    latest = sorted(
-        [*union_events.order_by("-pgh_id")[:limit], *user_events.order_by("-pgh_id")[:limit]],
-        key=lambda event: event.pgh_created_at, reverse=True,
-    )[:limit]
-    slugs = {f"{event._meta.label}:{event.pgh_id}" for event in latest}
-    tracked = {event.pgh_obj_id for event in latest}
-    events = (
-        pghistory.models.MiddlewareEvents.objects.across(Union.pgh_event_model, User.pgh_event_model)
-        .filter(pgh_slug__in=slugs, pgh_obj_id__in=[str(pk) for pk in tracked])
-        .order_by("-pgh_created_at", "-pgh_id")
-    )
-    return to_rows(list(events))
+    latest = []
+    for label, lookup in SCOPED_EVENT_SOURCES:
+        event_model = apps.get_model(label).pgh_event_model
+        latest += event_model.objects.filter(**{f"{lookup}__startswith": path}).order_by("-pgh_id")[:limit]
+    latest = sorted(latest, key=lambda event: event.pgh_created_at, reverse=True)[:limit]
+    events = []
+    for label, _lookup in SCOPED_EVENT_SOURCES:
+        event_model = apps.get_model(label).pgh_event_model
+        mine = [event for event in latest if isinstance(event, event_model)]
+        if mine:
+            objects = apps.get_model(label).objects.filter(pk__in={event.pgh_obj_id for event in mine})
+            slugs = {f"{event_model._meta.label}:{event.pgh_id}" for event in mine}
+            events += pghistory.models.MiddlewareEvents.objects.tracks(objects).filter(pgh_slug__in=slugs)
+    events.sort(key=lambda event: (event.pgh_created_at, event.pgh_id), reverse=True)
+    return to_rows(events)
 
 
 def to_rows(events: list) -> list[HistoryRow]:

@@ -193,3 +193,23 @@ def test_it_shows_member_changes_in_the_file_history(client_for, household, case
     changes = [(c.field, c.new) for row in history for c in row.changes]
     assert ("工作单位或学校", "郑州市第二纺织厂") in changes
     assert any(row.subject.startswith("困难职工家庭档案") for row in history)
+
+
+def test_it_shows_the_auditor_household_changes_in_scope(client_for, household, auditor, make_household, outsider,
+                                                         unions):
+    make_household(by=outsider, union=unions["410105-C01"])
+    household.address = "郑州市中原区建设路 10 号"
+    household.save()
+    rows = client_for(auditor).get(reverse("home")).context["events"]
+    subjects = [row.subject for row in rows]
+    assert f"困难职工家庭档案：{household.file_number}" in subjects
+    assert any(("家庭住址", "郑州市中原区建设路 10 号") in [(c.field, c.new) for c in row.changes] for row in rows)
+
+
+def test_it_keeps_the_hubei_auditor_out_of_henan_files(client_for, household, unions):
+    from tests.factories import UserFactory
+
+    hubei = UserFactory(username="hubei-auditor", role="auditor", home_union=unions["420000"])
+    events = client_for(hubei).get(reverse("home")).context["events"]
+    assert not any(row.subject.startswith(("困难职工家庭档案", "家庭成员")) for row in events)
+    assert client_for(hubei).get(detail_url(household)).status_code == 404
