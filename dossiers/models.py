@@ -81,6 +81,19 @@ class FileNumberSequence(models.Model):
 
 class HouseholdQuerySet(ScopedQuerySet):
     scope_path_lookup = "union__path"
+    SMALL_SUBTREE = 200
+
+    def visible_to(self, user) -> HouseholdQuerySet:
+        """A small subtree (a county, a help centre) is filtered by its union ids, which the
+        (union, -updated_at) index serves directly; a large one by the path join."""
+        from hardship.access import scope_path
+
+        path = scope_path(user)
+        if path:
+            union_ids = list(Union.objects.filter(path__startswith=path).values_list("pk", flat=True)[:self.SMALL_SUBTREE + 1])
+            if len(union_ids) <= self.SMALL_SUBTREE:
+                return self.filter(union_id__in=union_ids)
+        return super().visible_to(user)
 
     def open(self) -> HouseholdQuerySet:
         return self.exclude(status__in=CLOSED_STATUSES)
@@ -176,6 +189,7 @@ class Household(models.Model):
             models.Index(fields=["union", "status", "-updated_at"], name="household_union_status_idx"),
             models.Index(fields=["status", "-updated_at"], name="household_status_idx"),
             models.Index(fields=["-updated_at", "-id"], name="household_recent_idx"),
+            models.Index(fields=["union", "-updated_at", "-id"], name="household_union_recent_idx"),
             models.Index(fields=["head_name"], name="household_head_name_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["head_id_number"], name="household_head_id_idx"),
         ]

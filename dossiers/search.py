@@ -15,6 +15,7 @@ from dossiers.models import Household, Member
 from hardship.models import Union
 
 PAGE_SIZE = 25
+MEMBER_MATCH_CAP = 5_000
 COUNT_CAP = 10_000
 
 SAVED_VIEWS = {
@@ -66,9 +67,10 @@ def _apply_search(queryset: QuerySet[Household], text: str) -> QuerySet[Househol
         return queryset.filter(pk__in=Member.objects.filter(id_number=number).values("household_id"))
     if text[:6].isdigit() and "-" in text:
         return queryset.filter(file_number__startswith=text.upper())
-    return queryset.filter(
-        Q(head_name__startswith=text) | Q(pk__in=Member.objects.filter(name=text).values("household_id"))
-    )
+    # The member matches are fetched first, so the OR joins two index scans (BitmapOr) instead of
+    # filtering every household through a subquery.
+    by_member = list(Member.objects.filter(name=text).values_list("household_id", flat=True)[:MEMBER_MATCH_CAP])
+    return queryset.filter(Q(head_name__startswith=text) | Q(pk__in=by_member))
 
 
 def _apply_saved_view(queryset: QuerySet[Household], user, view: str) -> QuerySet[Household]:
