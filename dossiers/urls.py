@@ -15,6 +15,7 @@ urlpatterns = [
     path("<str:file_number>/", views.household_detail, name="detail"),
     path("<str:file_number>/edit/", views.household_edit, name="edit"),
     path("<str:file_number>/print/", views.household_print, name="print"),
+    path("<str:file_number>/history/", views.household_history, name="history"),
     path("<str:file_number>/members/<int:member_id>/reveal/", views.reveal_id_number, name="reveal"),
     path("<str:file_number>/category/", transition_views.override_category, name="override_category"),
     path("<str:file_number>/objections/new/", transition_views.objection_new, name="objection_new"),

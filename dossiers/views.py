@@ -63,9 +63,16 @@ def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
         "can_reveal": request.user.has_perm("dossiers.reveal_id_number", household),
         "can_object": request.user.has_perm("dossiers.decide_objection", household),
         "pending_transfer": household.transfers.filter(accepted__isnull=True).select_related("to_union").first(),
-        "history": file_history(household),
     }
     return render(request, "dossiers/household_detail.html", context)
+
+
+@login_required
+@require_GET
+def household_history(request: HttpRequest, file_number: str) -> HttpResponse:
+    """The file's change history, loaded after the page (it is the costliest part to build)."""
+    household = _household(request, file_number)
+    return render(request, "partials/history_table.html", {"rows": file_history(household)})
 
 
 @login_required

@@ -82,6 +82,7 @@ def test_it_keeps_detail_queries_constant(client_for, make_household, caseworker
 def test_it_answers_404_for_a_household_of_a_sibling_county(client_for, household, outsider):
     client = client_for(outsider)
     for url in (detail_url(household), reverse("dossiers:edit", args=[household.file_number]),
+                reverse("dossiers:history", args=[household.file_number]),
                 reverse("dossiers:print", args=[household.file_number]),
                 reverse("dossiers:transition", args=[household.file_number, "submit"])):
         assert client.get(url).status_code == 404
@@ -189,7 +190,7 @@ def test_it_shows_member_changes_in_the_file_history(client_for, household, case
     member = household.members.get(is_primary=False)
     member.employer = "郑州市第二纺织厂"
     member.save()
-    history = client_for(caseworker).get(detail_url(household)).context["history"]
+    history = client_for(caseworker).get(reverse("dossiers:history", args=[household.file_number])).context["rows"]
     changes = [(c.field, c.new) for row in history for c in row.changes]
     assert ("工作单位或学校", "郑州市第二纺织厂") in changes
     assert any(row.subject.startswith("困难职工家庭档案") for row in history)
