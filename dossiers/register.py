@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dossiers.choices import CLOSED_STATUSES, Category, Status
+from dossiers.choices import Category, Status
 from dossiers.models import (
-    ExitKind, ExitProposal, Household, LocalStandard, Member, Objection, RegisterEvent, Transfer, Visit,
+    ExitKind, ExitProposal, Household, LocalStandard, Objection, RegisterEvent, Transfer, Visit,
 )
 
 REVIEW_STAGES = (Status.SUBMITTED, Status.FIRST_REVIEWED, Status.VISITED, Status.REVIEWED, Status.CIVIL_CHECKED)
@@ -389,9 +389,3 @@ def _refuse_own_file(household: Household, by) -> None:
     if household.filed_by_id == by.pk:
         raise TransitionError(_("建档人不能审核自己建立的档案。"))
 
-
-def is_open(household: Household) -> bool:
-    return household.status not in CLOSED_STATUSES
-
-
-__all__ = [name for name in dir() if not name.startswith("_")] + ["Member"]
