@@ -1,0 +1,262 @@
+"""Cell parsers for legacy (pre-system) hardship registers kept in Excel/CSV.
+
+Each parser takes a raw cell — str, int, float, date/datetime or None — and returns a typed value or
+raises CellError with a precise Chinese message. Pure Python: no database, no models.
+"""
+
+import calendar
+import datetime
+import math
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import translation
+
+from dossiers import idnumbers
+from dossiers.choices import Cause
+
+EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 1 = 1900-01-01 once the fake 1900-02-29 (serial 60) is skipped
+MAX_EXCEL_SERIAL = 2958465  # 9999-12-31
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_MONEY = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(万)?元?")
+_MONEY_LIMIT = Decimal(10) ** 15
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; str(error) is the Chinese message."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+def _text(raw: object) -> str:
+    """The cell as text: NFKC (full-width → half-width, 　 → space), zero-width characters removed, stripped."""
+    return _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", str(raw))).strip()
+
+
+def _shown(raw: object) -> str:
+    return str(raw).strip()
+
+
+def _is_blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not _text(raw))
+
+
+def _number(raw: object) -> int | float | None:
+    """A numeric (non-bool) cell, or None for anything else."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return raw
+    return None
+
+
+def parse_money(raw: object) -> Decimal:
+    """金额 → Decimal with 2 places (ROUND_HALF_UP); blank → 0.00. Accepts 12,000 / 1.2万元 / ¥3,600.00."""
+    if _is_blank(raw):
+        return Decimal("0.00")
+    unrecognised = CellError(f"金额“{_shown(raw)}”无法识别")
+    number = _number(raw)
+    if number is not None:
+        if isinstance(number, float) and not math.isfinite(number):
+            raise unrecognised
+        value = Decimal(str(number))
+    elif isinstance(raw, str):
+        text = re.sub(r"[\s,]", "", _text(raw)).removeprefix("¥").removeprefix("RMB")
+        match = _MONEY.fullmatch(text)
+        if not match:
+            raise unrecognised
+        value = Decimal(match[2]) * (10000 if match[3] else 1)
+        if match[1] == "-":
+            value = -value
+    else:
+        raise unrecognised
+    if value < 0:
+        raise CellError("金额不能为负数")
+    if value >= _MONEY_LIMIT:
+        raise unrecognised
+    if value == 0:
+        return Decimal("0.00")  # not -0.00
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def parse_date(raw: object, *, day_default: int = 1) -> datetime.date:
+    """日期: 1985.03 / 1985年3月7日 / 1985-03-07 / 19850307 / date objects / Excel serial numbers.
+
+    A missing day becomes day_default (clamped to the month's last day). Blank → CellError.
+    """
+    if _is_blank(raw):
+        raise CellError("日期不能为空")
+    if isinstance(raw, datetime.datetime):
+        return raw.date()
+    if isinstance(raw, datetime.date):
+        return raw
+    unrecognised = CellError(f"日期“{_shown(raw)}”无法识别")
+    number = _number(raw)
+    if number is not None:
+        return _date_from_number(number, raw, day_default)
+    if not isinstance(raw, str):
+        raise unrecognised
+    text = re.sub(r"\s+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", _text(raw))  # "1985-03-07 00:00:00"
+    text = re.sub(r"\s", "", text)
+    match = (re.fullmatch(r"(\d{4})(\d{2})(\d{2})?", text)
+             or re.fullmatch(r"(\d{4})[年./-](\d{1,2})(?:月|[月./-](\d{1,2})[日号]?)?", text))
+    if not match:
+        raise unrecognised
+    year, month = int(match[1]), int(match[2])
+    return _make_date(year, month, int(match[3]) if match[3] else None, raw, day_default)
+
+
+def _date_from_number(number: int | float, raw: object, day_default: int) -> datetime.date:
+    if isinstance(number, float) and not math.isfinite(number):
+        raise CellError(f"日期“{_shown(raw)}”无法识别")
+    whole = int(number)
+    if 1900 <= whole <= 2099 and whole != number:  # Excel turned "1985.03" into the number 1985.03
+        year, fraction = repr(float(number)).split(".")
+        if fraction == "1":
+            raise CellError(f"日期“{_shown(raw)}”有歧义：Excel 把“{year}.10”和“{year}.1”都存成了数字 {year}.1，"
+                            f"请把该列设为文本格式后重新填写")
+        return _make_date(int(year), int(fraction) if len(fraction) <= 2 else 0, None, raw, day_default)
+    if 1900 <= whole <= 2099:
+        raise CellError(f"日期“{_shown(raw)}”缺少月份")
+    if 19000101 <= whole <= 20991231 and whole == number:  # 19850307 typed as a number
+        return _make_date(whole // 10000, whole // 100 % 100, whole % 100, raw, day_default)
+    if not 1 <= whole <= MAX_EXCEL_SERIAL or whole == 60:  # 60 is Excel's non-existent 1900-02-29
+        raise CellError(f"日期“{_shown(raw)}”无效")
+    return EXCEL_EPOCH + datetime.timedelta(days=whole if whole > 59 else whole + 1)
+
+
+def _make_date(year: int, month: int, day: int | None, raw: object, day_default: int) -> datetime.date:
+    if not 1900 <= year <= 2100 or not 1 <= month <= 12:
+        raise CellError(f"日期“{_shown(raw)}”无效")
+    if day is None:
+        day = max(1, min(day_default, calendar.monthrange(year, month)[1]))
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        raise CellError(f"日期“{_shown(raw)}”无效：{year}年{month}月没有{day}日") from None
+
+
+_TRUE = {"是", "√", "✓", "✔", "y", "yes", "1", "有", "true"}
+_FALSE = {"否", "×", "✗", "✘", "n", "no", "0", "无", "false", ""}
+
+
+def parse_bool(raw: object) -> bool:
+    """是/否, √/×, Y/N, 1/0, 有/无; blank → False."""
+    if raw is None:
+        return False
+    if isinstance(raw, bool):
+        return raw
+    number = _number(raw)
+    if number is not None:
+        text = {0: "0", 1: "1"}.get(number, "?")  # 1.0 counts as 1
+    else:
+        text = _text(raw).lower() if isinstance(raw, str) else "?"
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError(f"“{_shown(raw)}”无法识别为是或否，请填写“是”或“否”")
+
+
+def parse_sex(raw: object) -> str:
+    """男/男性 → "M", 女/女性 → "F"."""
+    if _is_blank(raw):
+        raise CellError("性别不能为空")
+    text = re.sub(r"\s", "", _text(raw)) if isinstance(raw, str) else ""
+    if text in ("男", "男性"):
+        return "M"
+    if text in ("女", "女性"):
+        return "F"
+    raise CellError(f"性别“{_shown(raw)}”无法识别，应为“男”或“女”")
+
+
+_CAUSE_ALIASES = {"重大疾病": 6, "大病": 6, "下岗": 3, "失业": 3, "子女就学": 9, "意外": 8}
+
+
+def _cause_names() -> dict[str, int]:
+    with translation.override("zh-hans"):
+        names = {str(label): int(value) for value, label in Cause.choices}
+    return {**_CAUSE_ALIASES, **names}
+
+
+def parse_causes(raw: object) -> list[int]:
+    """致困原因: "6", "6-重特大疾病", "重特大疾病", "3、6、9", "下岗失业，子女上学" → codes in order, deduplicated.
+
+    Blank → [].
+    """
+    if _is_blank(raw):
+        return []
+    number = _number(raw)
+    if number is not None:
+        if not (math.isfinite(number) and number == int(number)):
+            raise CellError(f"致困原因“{_shown(raw)}”无法识别")
+        text = str(int(number))
+    elif isinstance(raw, str):
+        text = _text(raw)
+    else:
+        raise CellError(f"致困原因“{_shown(raw)}”无法识别")
+    names = _cause_names()
+    codes: list[int] = []
+    for part in re.split(r"[、,;/\s]+", text):
+        if part:
+            code = _cause_code(part, names)
+            if code not in codes:
+                codes.append(code)
+    return codes
+
+
+def _cause_code(part: str, names: dict[str, int]) -> int:
+    match = re.fullmatch(r"([0-9]{1,3})(?![0-9])\W*(.*?)\)?", part)  # "6", "6-重特大疾病", "6.重特大疾病", "6(重特大疾病)"
+    code, name = (int(match[1]), match[2]) if match else (None, part)
+    if code is not None and code not in Cause.values:
+        raise CellError(f"致困原因编号“{match[1]}”无效，应为 1–10")
+    if name and name not in names:
+        raise CellError(f"致困原因“{part}”无法识别")
+    if code is not None and name and names[name] != code:
+        raise CellError(f"致困原因“{part}”的编号与名称不一致")
+    return code if code is not None else names[name]
+
+
+_LEGACY_CATEGORIES = {
+    "低保户": "dibao", "低保": "dibao", "低保家庭": "dibao",
+    "低保边缘户": "near_dibao", "低保边缘": "near_dibao", "低保边缘家庭": "near_dibao",
+    "意外致困户": "accident", "意外致困": "accident", "意外致困家庭": "accident",
+    "无": "",
+}
+
+
+def parse_legacy_category(raw: object) -> str:
+    """原困难类型: 低保户 → "dibao", 低保边缘户 → "near_dibao", 意外致困户 → "accident"; blank → ""."""
+    if _is_blank(raw):
+        return ""
+    text = re.sub(r"\s", "", _text(raw)) if isinstance(raw, str) else None
+    if text not in _LEGACY_CATEGORIES:
+        raise CellError(f"困难类别“{_shown(raw)}”无法识别，应为“低保户”“低保边缘户”或“意外致困户”")
+    return _LEGACY_CATEGORIES[text]
+
+
+def parse_id_number(raw: object) -> str:
+    """公民身份号码 → the 18-character number (15-digit numbers converted)."""
+    if isinstance(raw, float):
+        raw = "1E+17"  # any float is Excel-mangled: let idnumbers give its scientific-notation message
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        raw = str(raw)
+    elif raw is not None and not isinstance(raw, str):
+        raise CellError(f"身份证号码“{_shown(raw)}”无法识别")
+    try:
+        return idnumbers.parse(raw or "").number
+    except idnumbers.IdNumberError as error:
+        raise CellError(error.message) from None
+
+
+def parse_text(raw: object, *, max_length: int) -> str:
+    """Text: stripped, internal whitespace collapsed to one space; longer than max_length → CellError."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and math.isfinite(raw) and raw == int(raw):
+        raw = int(raw)  # 13800138000.0 → "13800138000"
+    text = re.sub(r"\s+", " ", _ZERO_WIDTH.sub("", str(raw))).strip()
+    if len(text) > max_length:
+        raise CellError(f"内容过长：最多 {max_length} 个字，现在是 {len(text)} 个字")
+    return text
