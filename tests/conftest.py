@@ -100,3 +100,12 @@ def celery_worker(django_db_setup, django_db_blocker):
         process, queue = start_worker()
     yield queue
     stop_worker(process)
+
+
+@pytest.fixture(autouse=True)
+def chinese_by_default(settings):
+    """Each test starts in the default language: a request in English must not leak into the next test."""
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
