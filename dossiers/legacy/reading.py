@@ -1,0 +1,260 @@
+"""Safe reading of legacy hardship registers: .xlsx, Excel 97 .xls and .csv (UTF-8, UTF-8 BOM, GBK/GB18030).
+
+read_workbook(data, filename) → list[Sheet], each sheet a list of rows of raw cell values as python-calamine returns
+them (str, float, int, bool, date/datetime/time/timedelta; an empty cell is None), ready for dossiers.legacy.headers
+and dossiers.legacy.values. Anything that cannot be read safely raises UnreadableFile with a Chinese message.
+
+Defences, all before the Rust parser sees an .xlsx:
+- size cap on the upload (MAX_BYTES);
+- the zip's central directory: entry count, total declared uncompressed size, per-entry compression ratio;
+- the sheet extent: calamine allocates a dense grid from the first to the last used cell, so a 5 KB file with cells
+  at A1 and XFD1048576 would ask for ~500 GB and abort the whole process (a Rust OOM is not a Python exception).
+  The worksheet XML is therefore scanned (streamed, within the already-capped size) for its largest cell reference.
+Calamine's XML reader does not expand DTD entities, so "billion laughs" XML is harmless.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PureWindowsPath
+
+import python_calamine
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_ZIP_ENTRIES = 1000
+MAX_ROWS = 1_000_000
+MAX_CELLS = 20_000_000  # rows × columns of a sheet's used range (calamine allocates the full rectangle)
+MAX_RATIO = 100
+_RATIO_MIN_SIZE = 1024 * 1024  # ratios of entries smaller than this are harmless (and noisy for tiny XML parts)
+_HEAD = 8192
+
+_XLSX_MAGIC = b"PK\x03\x04"
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv", ".txt": "csv"}
+_FORMAT_NAMES = {"xlsx": "Excel（.xlsx）", "xls": "Excel 97（.xls）", "csv": "CSV 文本"}
+
+
+class UnreadableFile(Exception):
+    """A file that cannot be read; .message is Chinese, .code one of
+    "empty" | "too_large" | "wrong_type" | "zip_bomb" | "corrupt" | "encoding"."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[list] = field(default_factory=list)
+
+
+def _extension(filename: str) -> str:
+    return PureWindowsPath(filename or "").suffix.lower()  # handles both / and \ in browser-sent names
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """Whether head (possibly cut mid-character) decodes as UTF-8 or GB18030."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def detect_format(head: bytes, filename: str) -> str:
+    """"xlsx" | "xls" | "csv" from the magic bytes of head, checked against the filename's extension."""
+    extension = _extension(filename)
+    expected = _EXTENSIONS.get(extension)
+    if extension and expected is None:
+        raise UnreadableFile("wrong_type", f"不支持 {extension} 文件，请上传 .xlsx、.xls 或 .csv 文件")
+    if head.startswith(_XLSX_MAGIC):
+        actual = "xlsx"
+    elif head.startswith(_XLS_MAGIC):
+        actual = "xls"
+    elif b"\x00" in head:
+        actual = None
+    elif _looks_like_text(head):
+        actual = "csv"
+    elif expected == "csv":
+        raise UnreadableFile("encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV")
+    else:
+        actual = None
+    if actual is None:
+        if expected == "csv":
+            raise UnreadableFile("wrong_type", "文件扩展名为 .csv，但内容不是文本文件；"
+                                               "如是 Unicode（UTF-16）文本，请另存为 UTF-8 编码的 CSV")
+        raise UnreadableFile("wrong_type", f"文件扩展名为 {extension or '（无）'}，但内容不是 Excel 或 CSV 文件")
+    if expected is not None and expected != actual:
+        hint = "（加了打开密码的 .xlsx 也是这种格式，请去掉密码后另存）" if expected == "xlsx" and actual == "xls" else ""
+        raise UnreadableFile("wrong_type", f"文件扩展名为 {extension}，但内容不是{_FORMAT_NAMES[expected]}文件，"
+                                           f"而是{_FORMAT_NAMES[actual]}文件{hint}；请改正扩展名或重新另存")
+    return actual
+
+
+def read_workbook(data: bytes, filename: str) -> list[Sheet]:
+    if not data:
+        raise UnreadableFile("empty", "文件是空的")
+    if len(data) > MAX_BYTES:
+        raise UnreadableFile("too_large", f"文件太大：最大 {MAX_BYTES // (1024 * 1024)} MB，"
+                                          f"现在是 {len(data) / (1024 * 1024):.1f} MB；请拆分后分批导入")
+    kind = detect_format(data[:_HEAD], filename)
+    if kind == "csv":
+        return [_read_csv(data, filename)]
+    if kind == "xlsx":
+        _check_xlsx(data)
+    return _read_excel(data)
+
+
+# --- xlsx pre-flight ------------------------------------------------------------------------------------------
+
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(c|row)[\s/>][^<>]*")
+_CELL_REF = re.compile(rb"""\sr\s*=\s*["']\s*([A-Za-z]+)(\d+)\s*["']""")
+_ROW_REF = re.compile(rb"""\sr\s*=\s*["']\s*(\d+)\s*["']""")
+
+
+def _bomb() -> UnreadableFile:
+    return UnreadableFile("zip_bomb", "文件解压后异常巨大（疑似“压缩炸弹”），已拒绝读取；请用 Excel 打开后重新另存")
+
+
+def _check_xlsx(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise _bomb()
+            if sum(entry.file_size for entry in entries) > MAX_UNCOMPRESSED:
+                raise _bomb()
+            for entry in entries:
+                if entry.file_size > _RATIO_MIN_SIZE and entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
+                    raise _bomb()
+            names = {entry.filename for entry in entries}
+            if "xl/workbook.xml" not in names:
+                raise UnreadableFile("wrong_type", "文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能是其他压缩包、"
+                                                   "WPS/OpenOffice 或 .xlsb 格式）；请用 Excel 另存为 .xlsx")
+            for entry in entries:
+                if re.fullmatch(r"xl/worksheets/[^/]+\.xml", entry.filename):
+                    _check_extent(archive, entry)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as error:
+        if isinstance(error, UnreadableFile):
+            raise
+        raise UnreadableFile("corrupt", "文件已损坏，无法作为 Excel 文件打开；请用 Excel 打开后重新另存") from None
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
+def _check_extent(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
+    """Largest row and column a worksheet uses, streamed; refuse before calamine allocates the rectangle."""
+    max_row = max_column = 0
+    implicit_rows = implicit_cells = 0  # <row>/<c> without r=: calamine places them after the previous one
+    carry = b""
+    with archive.open(entry) as stream:  # zipfile stops at the declared (already capped) size and checks the CRC
+        while True:
+            chunk = stream.read(1024 * 1024)
+            buffer = carry + chunk
+            cut = buffer.rfind(b"<") if chunk else len(buffer)
+            if cut <= 0 and chunk:
+                carry = buffer
+                continue
+            for tag in _TAG.finditer(buffer, 0, cut):
+                if tag[1] == b"c":
+                    ref = _CELL_REF.search(tag[0])
+                    if ref:
+                        max_column = max(max_column, _column_number(ref[1]))
+                        max_row = max(max_row, int(ref[2]))
+                    else:
+                        implicit_cells += 1
+                else:
+                    ref = _ROW_REF.search(tag[0])
+                    if ref:
+                        max_row = max(max_row, int(ref[1]))
+                    else:
+                        implicit_rows += 1
+            carry = buffer[cut:]
+            if not chunk:
+                break
+    rows, columns = max_row + implicit_rows, max_column + implicit_cells
+    sheet = "工作表" if not entry.filename else entry.filename.rsplit("/", 1)[-1].removesuffix(".xml")
+    if rows > MAX_ROWS:
+        raise UnreadableFile("too_large", f"{sheet} 的行数太多：最多 {MAX_ROWS:,} 行，现在用到了第 {rows:,} 行")
+    if rows * columns > MAX_CELLS:
+        raise UnreadableFile("too_large", f"{sheet} 的表格范围过大（{rows:,} 行 × {columns:,} 列）；"
+                                          f"请删除远处的空白格式或多余内容后重新另存")
+
+
+# --- Excel via calamine ---------------------------------------------------------------------------------------
+
+def _corrupt() -> UnreadableFile:
+    return UnreadableFile("corrupt", "文件已损坏或格式无法识别，无法读取；请用 Excel 打开后重新另存为 .xlsx")
+
+
+def _read_excel(data: bytes) -> list[Sheet]:
+    sheets = []
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            for name in workbook.sheet_names:
+                sheet = workbook.get_sheet_by_name(name)
+                end = sheet.end
+                if end is not None and end[0] + 1 > MAX_ROWS:
+                    raise UnreadableFile("too_large", f"工作表“{name}”的行数太多：最多 {MAX_ROWS:,} 行")
+                rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS + 1)
+                if len(rows) > MAX_ROWS:
+                    raise UnreadableFile("too_large", f"工作表“{name}”的行数太多：最多 {MAX_ROWS:,} 行")
+                sheets.append(Sheet(name=name, rows=[[None if cell == "" else cell for cell in row] for row in rows]))
+        finally:
+            workbook.close()
+    except UnreadableFile:
+        raise
+    except python_calamine.PasswordError:
+        raise UnreadableFile("corrupt", "文件设置了密码，无法读取；请去掉密码后重新另存") from None
+    except Exception:  # CalamineError and its kin, plus anything the binding raises on a malformed file
+        raise _corrupt() from None
+    except BaseException as error:  # pyo3 turns a Rust panic into PanicException, a BaseException
+        if type(error).__name__ == "PanicException":
+            raise _corrupt() from None
+        raise
+    return sheets
+
+
+# --- CSV ------------------------------------------------------------------------------------------------------
+
+def _read_csv(data: bytes, filename: str) -> Sheet:
+    if b"\x00" in data:
+        raise UnreadableFile("wrong_type", "文件扩展名为 .csv，但内容不是文本文件；"
+                                           "如是 Unicode（UTF-16）文本，请另存为 UTF-8 编码的 CSV")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UnreadableFile("encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV")
+    try:
+        delimiter = csv.Sniffer().sniff(text[:64 * 1024], delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    rows = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if len(rows) >= MAX_ROWS:
+                raise UnreadableFile("too_large", f"行数太多：最多 {MAX_ROWS:,} 行；请拆分后分批导入")
+            rows.append([None if cell == "" else cell for cell in row])
+    except csv.Error:
+        raise UnreadableFile("corrupt", "CSV 文件格式有误（例如引号不配对或单元格过长），无法读取") from None
+    return Sheet(name=PureWindowsPath(filename or "").stem or "Sheet1", rows=rows)
