@@ -27,7 +27,12 @@ class FilingError(Exception):
 
 def existing_membership_message(id_number: str, *, user, exclude_household: Household | None = None) -> str | None:
     """Who already holds this person in an open file, said only as far as the user may know."""
-    others = Member.objects.filter(id_number=id_number, is_open=True).select_related("household__union")
+    return membership_conflict([id_number], user=user, exclude_household=exclude_household)
+
+
+def membership_conflict(id_numbers: list[str], *, user, exclude_household: Household | None = None) -> str | None:
+    """The first of these people already in another open file, in one query, said as above."""
+    others = Member.objects.filter(id_number__in=id_numbers, is_open=True).select_related("household__union")
     if exclude_household is not None and exclude_household.pk:
         others = others.exclude(household=exclude_household)
     member = others.first()
@@ -48,10 +53,9 @@ def save_household(household: Household, members: list[Member], *, by) -> Househ
     primaries = [member for member in members if member.is_primary]
     if len(primaries) != 1:
         raise FilingError(_("每户必须有且只有一名建档职工。"))
-    for member in members:
-        message = existing_membership_message(member.id_number, user=by, exclude_household=household)
-        if message:
-            raise FilingError(message)
+    message = membership_conflict([m.id_number for m in members], user=by, exclude_household=household)
+    if message:
+        raise FilingError(message)
     head = primaries[0]
     household.head_name, household.head_id_number = head.name, head.id_number
     if not household.pk:
@@ -148,10 +152,9 @@ def assess_household(household: Household, *, by, final_category: str = "", over
 def copy_as_new_episode(household: Household, *, by) -> Household:
     """Relapse: a new draft file for the same family, linked to the closed one."""
     members = list(household.members.all())
-    for member in members:
-        message = existing_membership_message(member.id_number, user=by)
-        if message:
-            raise FilingError(message)
+    message = membership_conflict([member.id_number for member in members], user=by)
+    if message:
+        raise FilingError(message)
     episode = Household.objects.get(pk=household.pk)
     episode.pk = episode.id = None
     episode.previous_episode = household
