@@ -130,6 +130,13 @@ class Household(models.Model):
     legacy_tier = models.CharField(_("原档案级别"), max_length=16, choices=LegacyTier.choices, blank=True, default="")
     legacy_category = models.CharField(_("原困难类型"), max_length=16, choices=LegacyCategory.choices, blank=True,
                                        default="")
+    receives_dibao = models.BooleanField(_("享受低保"), default=False)
+    dibao_amount = models.DecimalField(_("低保金（元/月）"), max_digits=10, decimal_places=2, default=Decimal("0.00"),
+                                       validators=[MinValueValidator(Decimal("0"))])
+    import_batch = models.ForeignKey(
+        "dossiers.ImportBatch", verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="households", editable=False,
+    )
     consent_basis = models.CharField(
         _("授权与依据"), max_length=200,
         help_text=_("如：本人签字的申请书和家庭经济状况核对授权书（日期）"),
@@ -485,3 +492,6 @@ class Transfer(models.Model):
             models.UniqueConstraint(fields=["household"], condition=Q(accepted__isnull=True),
                                     name="one_pending_transfer_per_household"),
         ]
+
+
+from dossiers.legacy.models import CivilRoster, CivilRosterEntry, ImportBatch  # noqa: E402  (registers the models)

@@ -71,3 +71,11 @@ rules.add_perm("dossiers.open_relapse", is_caseworker & in_scope)
 rules.add_perm("dossiers.view_localstandard", is_signed_in)
 rules.add_perm("dossiers.add_localstandard", is_admin)
 rules.add_perm("dossiers.change_localstandard", is_admin)
+
+# Legacy registers are imported by administrators, into a union of their own subtree.
+rules.add_perm("dossiers.import_household", is_admin & in_scope)
+rules.add_perm("dossiers.view_importbatch", (is_admin | is_auditor) & in_scope)
+# Civil-affairs 低保 rosters: uploaded and reviewed by caseworkers and administrators; only a
+# caseworker accepts a match into a file (it changes the file, so it is casework).
+rules.add_perm("dossiers.match_civil_roster", (is_caseworker | is_admin) & in_scope)
+rules.add_perm("dossiers.accept_civil_match", is_caseworker & in_scope)
