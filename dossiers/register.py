@@ -62,7 +62,11 @@ TRANSITIONS = {t.name: t for t in [
 ]}
 
 
-OTHER_EVENT_LABELS = {"accept_transfer": gettext_lazy("接收转移"), "decline_transfer": gettext_lazy("不接收转移")}
+OTHER_EVENT_LABELS = {
+    "accept_transfer": gettext_lazy("接收转移"), "decline_transfer": gettext_lazy("不接收转移"),
+    "import": gettext_lazy("历史档案导入"), "import_update": gettext_lazy("导入更新"),
+    "civil_match": gettext_lazy("采纳民政比对结果"),
+}
 
 
 def event_label(name: str) -> str:

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from dossiers import transition_views, views
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("lookup/", views.id_lookup, name="lookup"),
     path("member-row/", views.member_row, name="member_row"),
     path("assessment-preview/", views.assessment_preview, name="assessment_preview"),
+    path("civil/", include("dossiers.civil_urls")),
+    path("export/", include("dossiers.export_urls")),
     path("transfers/", transition_views.incoming_transfers, name="transfers"),
     path("transfers/<int:pk>/", transition_views.transfer_decide, name="transfer_decide"),
     path("<str:file_number>/", views.household_detail, name="detail"),

@@ -36,6 +36,28 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     "bank_card": ["银行卡号", "银行账号", "帐号", "账号"],
     "filed_on": ["建档日期", "建档时间", "入档日期"],
     "notes": ["备注", "说明", "其他情况"],
+    # Columns of this system's own export (the same layout reads back in), also seen in newer registers.
+    "status": ["档案状态", "状态", "在档状态", "帮扶状态"],
+    "original_category": ["原困难类型", "原困难类别"],
+    "secondary_causes": ["其他致困原因", "次要致困原因"],
+    "legacy_tier": ["档案级别", "原档案级别"],
+    "key_group": ["重点群体"],
+    "area_band": ["住房面积档次"],
+    "self_reliant": ["有自救能力", "是否有自救能力"],
+    "receives_dibao": ["享受低保", "是否享受低保", "低保户"],
+    "dibao_amount": ["低保金", "低保金额", "月低保金"],
+    "bank_branch": ["开户网点", "开户支行"],
+    "able_to_work": ["有劳动能力", "劳动能力", "是否有劳动能力"],
+    "income_wages": ["工资性收入"],
+    "income_business": ["经营净收入", "经营性收入"],
+    "income_property": ["财产净收入", "财产性收入"],
+    "income_transfers": ["转移性收入", "转移净收入"],
+    "income_other": ["其他收入"],
+    "cost_illness": ["医疗刚性支出", "医疗支出"],
+    "cost_disability": ["残疾刚性支出", "残疾支出"],
+    "cost_schooling": ["教育刚性支出", "教育支出"],
+    "cost_housing": ["住房刚性支出", "住房支出"],
+    "cost_other": ["其他刚性支出"],
 }
 
 # Bracketed text removed from headers when it is a unit: （元）, (元/月), （人）, （万元）, (18位).
