@@ -1,0 +1,242 @@
+"""Importing a legacy register: read safely → parse and check every row → match against the files in scope →
+write new and changed households with their members in one transaction (or, for a preview, write nothing).
+
+    report = run_import(data, "中原区困难职工档案.xlsx", union=union, user=admin, mode="skip_invalid")
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pghistory
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.utils import timezone
+
+from dossiers.legacy import merge, rows
+from dossiers.legacy.models import ImportBatch
+from dossiers.legacy.reading import read_workbook
+from dossiers.legacy.rows import HouseholdRecord, ParsedFile, RowProblem, SkippedRow, SourceRow
+from hardship.access import scope_path
+from hardship.models import Union
+
+__all__ = ["ImportReport", "RowProblem", "SkippedRow", "rejected_rows_xlsx", "run_import"]
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class ImportReport:
+    households_created: int = 0
+    households_updated: int = 0
+    households_unchanged: int = 0
+    members_created: int = 0
+    members_updated: int = 0
+    rejected: list[RowProblem] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    rejected_rows: list[dict] = field(default_factory=list)
+    total_rows: int = 0
+    written: bool = False
+    refused: bool = False
+    dry_run: bool = False
+
+    @property
+    def rejected_row_count(self) -> int:
+        return len(self.rejected_rows)
+
+    def as_json(self) -> dict:
+        return {
+            "households_created": self.households_created, "households_updated": self.households_updated,
+            "households_unchanged": self.households_unchanged, "members_created": self.members_created,
+            "members_updated": self.members_updated,
+            "rejected": [{"sheet": p.sheet, "row": p.row, "column": p.column, "reason": p.reason}
+                         for p in self.rejected],
+            "skipped": [{"sheet": s.sheet, "row": s.row, "reason": s.reason} for s in self.skipped],
+            "unknown_columns": self.unknown_columns,
+        }
+
+
+def run_import(data: bytes, file_name: str, *, union: Union, user, mode: str = ImportBatch.Mode.ALL_OR_NOTHING,
+               dry_run: bool = False, batch: ImportBatch | None = None,
+               progress: ProgressCallback | None = None) -> ImportReport:
+    """Raises UnreadableFile for a file that cannot be read, PermissionDenied outside the user's remit."""
+    if not user.has_perm("dossiers.import_household", union):
+        raise PermissionDenied("无权向该单位导入档案")
+    region_code = _region_code(union)
+    progress = progress or (lambda done, total: None)
+    sheets = read_workbook(data, file_name)
+    total = sum(len(sheet.rows) for sheet in sheets)
+    progress(0, total)
+    parsed = rows.parse_sheets(sheets)
+    progress(total // 2, total)
+    report = ImportReport(skipped=parsed.skipped, unknown_columns=parsed.unknown_columns,
+                          total_rows=parsed.total_rows, dry_run=dry_run)
+    with transaction.atomic():
+        if not dry_run:
+            _lock(union)
+        plan = _plan(parsed, user=user, file_name=file_name)
+        _report_rejections(parsed, report)
+        _count(plan, report)
+        report.refused = bool(report.rejected_rows) and mode == ImportBatch.Mode.ALL_OR_NOTHING
+        if report.refused:
+            _count(merge.Plan(), report)
+        elif not dry_run:
+            _write(plan, union=union, region_code=region_code, user=user, batch=batch, file_name=file_name)
+            report.written = True
+    progress(total, total)
+    return report
+
+
+def _region_code(union: Union) -> str:
+    for unit in [union, *reversed(list(union.ancestors()))]:
+        if unit.region_id:
+            return unit.region_id
+    raise PermissionDenied("所选单位没有对应的行政区划，无法建档；请先在单位设置中填写行政区划")
+
+
+def _lock(union: Union) -> None:
+    """One import at a time per union: two runs of the same file must not both create the households."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x494D, zlib.crc32(union.path.encode()) - 2**31])
+
+
+def _plan(parsed: ParsedFile, *, user, file_name: str) -> merge.Plan:
+    path = scope_path(user) or ""
+    candidates = [record for record in parsed.households if not record.has_problems and record.head_id]
+    existing = merge.existing_households([record.head_id for record in candidates], path)
+    people = {person.id_number for record in candidates for person in [record.head, *record.members]}
+    memberships = merge.open_memberships(sorted(people))
+    today = timezone.localdate()
+    plan = merge.Plan()
+    for record in candidates:
+        found = existing.get(record.head_id)
+        _check_memberships(record, found, memberships, path)
+        if record.has_problems:
+            continue
+        outcome = merge.plan_record(record, found, file_name=file_name, today=today)
+        if isinstance(outcome, str) and outcome != "unchanged":
+            record.source.reject("", outcome)
+        elif outcome == "unchanged":
+            plan.unchanged += 1
+        elif outcome[0] == "create":
+            plan.creates.append((record, *outcome[1:]))
+        else:
+            plan.updates.append((record, found, *outcome[1:]))
+    return plan
+
+
+def _check_memberships(record: HouseholdRecord, found, memberships: dict, path: str) -> None:
+    for person in [record.head, *record.members]:
+        membership = memberships.get(person.id_number)
+        if membership and (found is None or membership[0] != found.id):
+            person.source.reject("身份证号码", merge.conflict_message(person.id_number, membership, path))
+
+
+def _report_rejections(parsed: ParsedFile, report: ImportReport) -> None:
+    """Rows with problems, and the rows of any household that has one: a household goes in whole or not at all."""
+    rejected: list[SourceRow] = list(parsed.loose_rows)
+    for record in parsed.households:
+        if not record.has_problems:
+            continue
+        sources = record.sources()
+        bad = [source for source in sources if source.problems]
+        for source in sources:
+            if not source.problems:
+                first = bad[0]
+                source.reject("", f"同户的“{first.sheet}”第 {first.row} 行有误，整户未导入")
+        rejected += sources
+    order = {name: index for index, name in enumerate(parsed.headers)}
+    rejected.sort(key=lambda source: (order.get(source.sheet, 0), source.row))
+    for source in rejected:
+        report.rejected += source.problems
+        report.rejected_rows.append({
+            "sheet": source.sheet, "row": source.row, "headers": parsed.headers.get(source.sheet, []),
+            "cells": [_as_text(cell) for cell in source.cells],
+            "reason": "；".join(f"{p.column}：{p.reason}" if p.column else p.reason for p in source.problems),
+        })
+
+
+def _as_text(cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime.datetime):
+        return cell.strftime("%Y-%m-%d %H:%M:%S") if cell.time() != datetime.time() else cell.strftime("%Y-%m-%d")
+    if isinstance(cell, datetime.date):
+        return cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15:
+        return str(int(cell))
+    return str(cell)
+
+
+def _count(plan: merge.Plan, report: ImportReport) -> None:
+    report.households_created = len(plan.creates)
+    report.households_updated = len(plan.updates)
+    report.households_unchanged = plan.unchanged
+    report.members_created = plan.members_created
+    report.members_updated = plan.members_updated
+
+
+def _write(plan: merge.Plan, *, union: Union, region_code: str, user, batch, file_name: str) -> None:
+    now, today = timezone.now(), timezone.localdate()
+    context = {"user": user.pk, "import_file": file_name, "import_batch": batch.pk if batch else None}
+    with pghistory.context(**context):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")  # sets the history context for this transaction before the COPYs
+        made = merge.write_creates(plan.creates, union=union, region_code=region_code, user=user, batch=batch,
+                                   today=today, now=now)
+        merge.write_updates(plan.updates, now=now)
+        events = [(household_id, "import", "draft", status, _reason(file_name, record), _data(batch, file_name, record))
+                  for household_id, record, status in made]
+        events += [(existing.id, "import_update", existing.status, changed.get("status", existing.status),
+                    _reason(file_name, record), _data(batch, file_name, record))
+                   for record, existing, changed, _new, _changed in plan.updates]
+        merge.write_events(events, user=user, now=now)
+
+
+def _reason(file_name: str, record: HouseholdRecord) -> str:
+    return f"导入：{file_name}“{record.source.sheet}”第 {record.source.row} 行"
+
+
+def _data(batch, file_name: str, record: HouseholdRecord) -> dict:
+    return {"batch": batch.pk if batch else None, "file": file_name, "sheet": record.source.sheet,
+            "row": record.source.row}
+
+
+def rejected_rows_xlsx(rejected_rows: list[dict]) -> bytes:
+    """The rejected rows, sheet by sheet under their original headers, with a 错误原因 column, to fix and re-import."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheets: dict[str, object] = {}
+    for row in rejected_rows:
+        sheet = sheets.get(row["sheet"])
+        if sheet is None:
+            sheet = sheets[row["sheet"]] = workbook.create_sheet(title=_sheet_title(row["sheet"], sheets))
+            sheet.append([*map(_safe, row["headers"]), "错误原因", "原行号"])
+        width = max(len(row["headers"]), len(row["cells"]))
+        cells = (row["cells"] + [""] * width)[:width]
+        sheet.append([*map(_safe, cells), _safe(row["reason"]), row["row"]])
+    if not sheets:
+        workbook.create_sheet(title="无有误的行")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_title(name: str, taken: dict) -> str:
+    title = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "Sheet"
+    while title in taken:
+        title = f"{title[:28]}_{len(taken)}"
+    return title
+
+
+def _safe(text) -> str:
+    """Text cells only, and never a formula: the same apostrophe escape the export uses (the import strips it)."""
+    text = "" if text is None else str(text)
+    text = "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 32)  # control characters are illegal in xlsx
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

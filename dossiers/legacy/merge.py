@@ -1,0 +1,308 @@
+"""The database side of an import: find the files the records match, refuse what would break the register,
+decide what is new, changed or unchanged, and write it set-based (COPY into the tables, UPDATE from a staging
+table) inside the caller's transaction. Triggers (django-pghistory) record every row written.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection
+from django.utils import timezone
+from psycopg.types.json import Jsonb
+
+from dossiers import idnumbers
+from dossiers.choices import CLOSED_STATUSES, Category, Status
+from dossiers.legacy import fields
+from dossiers.legacy.rows import HouseholdRecord, PersonRecord
+from dossiers.models import FileNumberSequence, Household, Member, RegisterEvent
+
+# Household columns an import sets (and so may change on a later import), besides the primary worker's.
+HOUSEHOLD_DATA = [
+    "address", "phone", "housing_type", "area_band", "single_parent", "zero_employment", "self_reliant",
+    "model_worker", "migrant_worker", "key_group", "legacy_tier", "legacy_category", "category",
+    "receives_dibao", "dibao_amount", "bank_name", "bank_branch", "bank_card", "main_cause", "secondary_causes",
+    "accident", "income_wages", "income_business", "income_property", "income_transfers", "income_other",
+    "cost_illness", "cost_disability", "cost_schooling", "cost_housing", "cost_other",
+]
+HOUSEHOLD_STATE = ["status", "head_name", "registered_on", "reverify_due"]
+MEMBER_DATA = [
+    "name", "sex", "ethnicity", "relationship", "birth_date", "health", "disability", "medical_insurance",
+    "work_status", "able_to_work", "employer", "monthly_income",
+]
+INCOME_FIELDS = ["income_wages", "income_business", "income_property", "income_transfers", "income_other"]
+PIPELINE_STATUSES = {status for status in Status.values if status not in (*fields.IMPORTABLE_STATUSES,
+                                                                            Status.EXIT_PROPOSED)}
+
+
+@dataclass
+class Existing:
+    id: int
+    file_number: str
+    status: str
+    values: dict
+    members: dict[str, dict] = field(default_factory=dict)  # id_number → member values (with "id")
+
+
+@dataclass
+class Plan:
+    creates: list[tuple[HouseholdRecord, dict, list[dict]]] = field(default_factory=list)
+    updates: list[tuple[HouseholdRecord, Existing, dict, list[dict], list[dict]]] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def members_created(self) -> int:
+        return sum(len(members) for _r, _h, members in self.creates) + sum(len(new) for *_x, new, _c in self.updates)
+
+    @property
+    def members_updated(self) -> int:
+        return sum(len(changed) for *_x, changed in self.updates)
+
+
+# --- reading what is there -----------------------------------------------------------------------------------
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def existing_households(head_ids: list[str], scope_path: str) -> dict[str, Existing]:
+    """The latest file in scope for each primary worker's ID number, with its members."""
+    columns = ["id", "file_number", "status", "head_id_number", *HOUSEHOLD_DATA, *HOUSEHOLD_STATE]
+    rows = Household.objects.filter(
+        head_id_number__in=head_ids, union__path__startswith=scope_path,
+    ).order_by("head_id_number", "-created_at", "-id").distinct("head_id_number").values(*columns)
+    found = {row["head_id_number"]: Existing(row["id"], row["file_number"], row["status"], row) for row in rows}
+    by_id = {existing.id: existing for existing in found.values()}
+    member_columns = ["id", "household_id", "id_number", "is_primary", *MEMBER_DATA]
+    for member in Member.objects.filter(household_id__in=list(by_id)).values(*member_columns):
+        by_id[member["household_id"]].members[member["id_number"]] = member
+    return found
+
+
+def open_memberships(id_numbers: list[str]) -> dict[str, tuple]:
+    """id_number → (household id, file number, union path, union name, union phone) of their open file."""
+    rows = _fetch(
+        "SELECT m.id_number, h.id, h.file_number, u.path, u.name, u.contact_phone FROM dossiers_member m "
+        "JOIN dossiers_household h ON h.id = m.household_id JOIN hardship_union u ON u.id = h.union_id "
+        "WHERE m.is_open AND m.id_number = ANY(%s)", [id_numbers],
+    )
+    return {row[0]: row[1:] for row in rows}
+
+
+def conflict_message(number: str, membership: tuple, scope_path: str) -> str:
+    _household_id, file_number, path, union_name, phone = membership
+    masked = idnumbers.mask(number)
+    if path.startswith(scope_path):
+        return f"身份证号 {masked} 已是档案 {file_number} 的家庭成员，不能同时属于另一户"
+    contact = union_name + (f"，电话 {phone}" if phone else "")
+    return f"身份证号 {masked} 已在其他单位建档，请联系{contact}"
+
+
+# --- deciding --------------------------------------------------------------------------------------------------
+
+def household_values(record: HouseholdRecord, *, file_name: str, today: datetime.date) -> dict:
+    """The household columns this record sets: only what its sheet had, plus what follows from it."""
+    given = record.values
+    values = {key: given[key] for key in HOUSEHOLD_DATA if key in given}
+    if "phone" not in values and record.head.values.get("phone"):
+        values["phone"] = record.head.values["phone"]
+    if "annual_income" in given and not any(key in given for key in INCOME_FIELDS):
+        values["income_other"] = given["annual_income"]  # a legacy total, not broken down
+    category, legacy = given.get("legacy_category", ("", ""))
+    legacy = given.get("original_category") or legacy
+    if "legacy_category" in given or "original_category" in given:
+        values["legacy_category"] = legacy
+        values["category"] = category or str(fields.LEGACY_TO_CATEGORY.get(legacy, ""))
+        values["accident"] = values["category"] == Category.ACCIDENT
+    if given.get("housing_area") is not None and "area_band" not in values:
+        area = given["housing_area"]
+        size = given.get("household_size") or 1 + len(record.members)
+        values["area_band"] = area if isinstance(area, str) else fields.band_for(area, size)
+    if "main_cause" in given:
+        values["main_cause"], values["secondary_causes"] = given["main_cause"], list(given["secondary_causes"])
+    if values.get("bank_card") is None:
+        values.pop("bank_card", None)  # masked in the file: keep the card on record
+    values["head_name"] = record.head.values["name"]
+    if "status" in given:
+        values["status"] = given["status"]
+    if given.get("filed_on"):
+        values["registered_on"] = given["filed_on"]
+    return values
+
+
+def person_values(person: PersonRecord) -> dict:
+    return {key: person.values[key] for key in MEMBER_DATA if key in person.values}
+
+
+def new_household_row(values: dict, *, status: str, today: datetime.date, file_name: str) -> dict:
+    registered_on = values.get("registered_on") or today
+    row = {**values, "status": status, "registered_on": registered_on,
+           "consent_basis": f"历史档案导入（{file_name}）"[:200]}
+    row["reverify_due"] = registered_on + relativedelta(years=1) if status == Status.REGISTERED else None
+    return row
+
+
+def changes(old: dict, new: dict) -> dict:
+    return {key: value for key, value in new.items() if key in old and old[key] != _comparable(key, value)} | {
+        key: value for key, value in new.items() if key not in old}
+
+
+def _comparable(key: str, value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def plan_record(record: HouseholdRecord, existing: Existing | None, *, file_name: str, today) -> tuple | str:
+    """("create", household, members) / ("update", …) / "unchanged", or a Chinese reason for refusing it."""
+    values = household_values(record, file_name=file_name, today=today)
+    status = values.pop("status", None)
+    people = [(record.head, {**person_values(record.head), "relationship": "self"})] + \
+             [(member, person_values(member)) for member in record.members]
+    if existing is None:
+        status = status or Status.REGISTERED
+        if status not in fields.IMPORTABLE_STATUSES:
+            return f"档案状态“{Status(status).label}”不能通过导入建立，只能是在档、已脱困、已解困或已注销"
+        return "create", new_household_row(values, status=status, today=today, file_name=file_name), \
+            [dict(data, id_number=person.id_number) for person, data in people]
+    if existing.status in PIPELINE_STATUSES:
+        return f"该户档案 {existing.file_number} 正在办理中（{Status(existing.status).label}），请在系统中办结后再导入"
+    if status and status != existing.status and status not in fields.IMPORTABLE_STATUSES:
+        return f"档案状态“{Status(status).label}”不能通过导入设置，只能是在档、已脱困、已解困或已注销"
+    if status and existing.status == Status.EXIT_PROPOSED and status != existing.status:
+        return f"该户档案 {existing.file_number} 有待审批的退出申请，请在系统中审批后再导入"
+    if status:
+        values["status"] = status
+    changed = changes(existing.values, values)
+    if "status" in changed and changed["status"] == Status.REGISTERED and not existing.values.get("reverify_due"):
+        changed["reverify_due"] = (values.get("registered_on") or today) + relativedelta(years=1)
+    new_members, changed_members = [], []
+    for person, data in people:
+        old = existing.members.get(person.id_number)
+        if old is None:
+            new_members.append(dict(data, id_number=person.id_number))
+        elif diff := changes(old, data):
+            changed_members.append({"id": old["id"], **diff})
+    if not changed and not new_members and not changed_members:
+        return "unchanged"
+    return "update", changed, new_members, changed_members
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+
+def _copy(table: str, columns: list[str], rows) -> None:
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _next_ids(table: str, count: int) -> list[int]:
+    if not count:
+        return []
+    rows = _fetch(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [count])
+    return [row[0] for row in rows]
+
+
+def reserve_file_numbers(region_code: str, year: int, count: int) -> list[str]:
+    prefix = f"{region_code}-{year}"
+    FileNumberSequence.objects.get_or_create(prefix=prefix)
+    last = _fetch("UPDATE dossiers_filenumbersequence SET last = last + %s WHERE prefix = %s RETURNING last",
+                  [count, prefix])[0][0]
+    return [f"{prefix}-{number:06d}" for number in range(last - count + 1, last + 1)]
+
+
+def _db_value(field_obj, value):
+    if field_obj.name == "bank_card":
+        return field_obj.get_prep_value(value)  # encrypts
+    return value
+
+
+HOUSEHOLD_FIELDS = [f for f in Household._meta.concrete_fields]
+NEW_MEMBER_FIELDS = [f for f in Member._meta.concrete_fields if f.attname != "id"]  # the sequence numbers them
+
+
+def _full_row(model_fields, values: dict) -> tuple:
+    return tuple(_db_value(f, values[f.attname]) if f.attname in values else f.get_default() for f in model_fields)
+
+
+def write_creates(creates: list, *, union, region_code: str, user, batch, today, now) -> list[tuple[int, dict]]:
+    """COPY the new households and their members; returns (household id, record) pairs for the events."""
+    ids = _next_ids(Household._meta.db_table, len(creates))
+    numbers = reserve_file_numbers(region_code, today.year, len(creates))
+    households, members, made = [], [], []
+    for (record, values, people), household_id, number in zip(creates, ids, numbers):
+        is_open = values["status"] not in CLOSED_STATUSES
+        households.append(_full_row(HOUSEHOLD_FIELDS, {
+            **values, "id": household_id, "file_number": number, "union_id": union.pk, "region_id": region_code,
+            "head_id_number": record.head_id, "filed_by_id": user.pk, "entered_by_id": user.pk,
+            "import_batch_id": batch.pk if batch else None, "created_at": now, "updated_at": now,
+        }))
+        for person in people:
+            members.append(_full_row(NEW_MEMBER_FIELDS, {
+                **person, "household_id": household_id, "is_primary": person["id_number"] == record.head_id,
+                "is_open": is_open,
+            }))
+        made.append((household_id, record, values["status"]))
+    _copy(Household._meta.db_table, [f.column for f in HOUSEHOLD_FIELDS], households)
+    _copy(Member._meta.db_table, [f.column for f in NEW_MEMBER_FIELDS], members)
+    return made
+
+
+def write_updates(updates: list, *, now) -> None:
+    household_changes = [(existing.id, changed) for _r, existing, changed, _n, _c in updates if changed]
+    _update_from_stage(Household, household_changes, extra={"updated_at": now})
+    member_changes = [(member.pop("id"), member) for *_x, changed_members in updates for member in changed_members]
+    _update_from_stage(Member, member_changes)
+    opened = {existing.id: changed["status"] not in CLOSED_STATUSES
+              for _r, existing, changed, _n, _c in updates if "status" in changed}
+    if opened:
+        for is_open in (True, False):
+            ids = [household_id for household_id, value in opened.items() if value is is_open]
+            Member.objects.filter(household_id__in=ids).update(is_open=is_open)
+    new_members = [(existing.id, existing.status if "status" not in changed else changed["status"], person)
+                   for _r, existing, changed, new, _c in updates for person in new]
+    _copy(Member._meta.db_table, [f.column for f in NEW_MEMBER_FIELDS], (
+        _full_row(NEW_MEMBER_FIELDS, {**person, "household_id": household_id, "is_primary": False,
+                                  "is_open": status not in CLOSED_STATUSES})
+        for household_id, status, person in new_members))
+
+
+def _update_from_stage(model, changes: list[tuple[int, dict]], extra: dict | None = None) -> None:
+    """One UPDATE … FROM a temporary table per set of changed columns (usually one or two sets)."""
+    groups: dict[tuple, list] = {}
+    for pk, changed in changes:
+        groups.setdefault(tuple(sorted(changed)), []).append((pk, changed))
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    table = model._meta.db_table
+    for names, rows in groups.items():
+        model_fields = [by_name[name] for name in names]
+        stage = f"import_stage_{table}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+            cursor.execute(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT id, "
+                           f"{', '.join(f.column for f in model_fields)} FROM {table} WITH NO DATA")
+        _copy(stage, ["id", *(f.column for f in model_fields)],
+              ((pk, *(_db_value(f, changed[f.attname]) for f in model_fields)) for pk, changed in rows))
+        assignments = [f"{f.column} = s.{f.column}" for f in model_fields]
+        params = []
+        for name, value in (extra or {}).items():
+            assignments.append(f"{by_name[name].column} = %s")
+            params.append(value)
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} t SET {', '.join(assignments)} FROM {stage} s WHERE t.id = s.id", params)
+
+
+def write_events(entries: list[tuple[int, str, str, str, str, dict]], *, user, now) -> None:
+    """(household id, transition, from, to, reason, data) → immutable RegisterEvent rows."""
+    columns = ["household_id", "transition", "from_status", "to_status", "actor_id", "at", "reason", "data"]
+    _copy(RegisterEvent._meta.db_table, columns, (
+        (household_id, transition, old, new, user.pk, now, reason, Jsonb(data))
+        for household_id, transition, old, new, reason, data in entries))
+
+
+def money_total(values: dict) -> Decimal:
+    return sum((values.get(key, Decimal("0")) for key in INCOME_FIELDS), Decimal("0"))

@@ -1,0 +1,329 @@
+"""From sheets of raw cells to household records: find each sheet's header and layout, parse every cell, tie
+members to their household, and flag rows that cannot be imported. Pure Python: no database.
+
+Layouts: a household sheet (one row per household, the primary worker's details on it); a member sheet (rows
+keyed by 户主身份证号); or one combined sheet where a row with 与户主关系 = 本人 (or an empty 户主身份证号) starts a
+household and other rows belong to the household named in 户主身份证号, else to the household above them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+from dossiers.legacy import fields, headers
+from dossiers.legacy.reading import Sheet
+from dossiers.legacy.values import CellError
+
+HOUSEHOLD_KEYS = frozenset(fields.HOUSEHOLD_PARSERS) - {"phone"}
+PERSON_KEYS = frozenset(fields.PERSON_PARSERS)
+_FOOTNOTE = re.compile(r"^(注|说明|备注|填表|制表|审核|负责人|单位负责人|联系人|经办人|填报)")
+
+
+@dataclass
+class RowProblem:
+    sheet: str
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass
+class SkippedRow:
+    sheet: str
+    row: int
+    reason: str
+
+
+@dataclass
+class SourceRow:
+    sheet: str
+    row: int  # 1-based, as Excel shows it
+    cells: list
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def reject(self, column: str, reason: str) -> None:
+        self.problems.append(RowProblem(self.sheet, self.row, column, reason))
+
+
+@dataclass
+class PersonRecord:
+    source: SourceRow
+    values: dict
+    head_id: str | None = None
+
+    @property
+    def id_number(self) -> str | None:
+        return self.values.get("id_number")
+
+
+@dataclass
+class HouseholdRecord:
+    source: SourceRow
+    values: dict
+    head: PersonRecord
+    members: list[PersonRecord] = field(default_factory=list)
+
+    @property
+    def head_id(self) -> str | None:
+        return self.head.id_number
+
+    def sources(self) -> list[SourceRow]:
+        return [self.source] + [member.source for member in self.members]
+
+    @property
+    def has_problems(self) -> bool:
+        return any(source.problems for source in self.sources())
+
+
+@dataclass
+class SheetLayout:
+    name: str
+    header_index: int
+    headers: list[str]
+    columns: dict[str, int]
+    kind: str  # "household" | "member" | "combined"
+    parsers: list[tuple[str, int, object]] = field(default_factory=list)  # (key, column, parser)
+
+    def header_of(self, key: str) -> str:
+        index = self.columns.get(key)
+        return self.headers[index] if index is not None and index < len(self.headers) else ""
+
+
+@dataclass
+class ParsedFile:
+    households: list[HouseholdRecord] = field(default_factory=list)
+    loose_rows: list[SourceRow] = field(default_factory=list)  # rejected rows that belong to no household
+    skipped: list[SkippedRow] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)
+    headers: dict[str, list[str]] = field(default_factory=dict)  # sheet → header texts, for the rejected download
+    total_rows: int = 0
+
+
+def parse_sheets(sheets: list[Sheet]) -> ParsedFile:
+    parsed = ParsedFile()
+    layouts = [layout for sheet in sheets if (layout := _layout(sheet, parsed))]
+    by_head: dict[str, HouseholdRecord] = {}
+    pending_members: list[PersonRecord] = []
+    for layout, sheet in ((layout, _sheet_named(sheets, layout.name)) for layout in layouts):
+        for source in _data_rows(sheet, layout, parsed):
+            parsed.total_rows += 1
+            _take_row(source, layout, parsed, by_head, pending_members)
+    for member in pending_members:
+        _attach(member, by_head, parsed)
+    check_members_across_households(parsed)
+    return parsed
+
+
+def _sheet_named(sheets: list[Sheet], name: str) -> Sheet:
+    return next(sheet for sheet in sheets if sheet.name == name)
+
+
+# --- layout of a sheet ---------------------------------------------------------------------------------------
+
+def _layout(sheet: Sheet, parsed: ParsedFile) -> SheetLayout | None:
+    if all(headers.is_blank_row(row) for row in sheet.rows[:50]):
+        return None
+    try:
+        index = headers.find_header_row(sheet.rows)
+    except headers.HeaderNotFound as error:
+        parsed.skipped.append(SkippedRow(sheet.name, 1, f"整张表未导入：{error}"))
+        return None
+    header_cells = ["" if cell is None else str(cell).strip() for cell in sheet.rows[index]]
+    mapping = headers.map_headers(list(sheet.rows[index]))
+    parsed.unknown_columns += [f"{sheet.name}：{text}" for text in mapping.unknown]
+    parsed.unknown_columns += [f"{sheet.name}：{text}（重复的列，只读第一列）" for text in mapping.duplicates]
+    parsed.headers[sheet.name] = header_cells
+    columns = mapping.columns
+    layout = SheetLayout(sheet.name, index, header_cells, columns, _kind(columns))
+    layout.parsers = [(key, column, _parser(key, header_cells[column])) for key, column in columns.items()
+                      if key not in fields.IGNORED_FIELDS]
+    return layout
+
+
+def _kind(columns: dict[str, int]) -> str:
+    keys = set(columns)
+    if "head_id_number" in keys and not keys & HOUSEHOLD_KEYS:
+        return "member"
+    if "head_id_number" in keys or "relationship" in keys:
+        return "combined"
+    return "household"
+
+
+_MONEY_KEYS = {key for key, parser in {**fields.HOUSEHOLD_PARSERS, **fields.PERSON_PARSERS}.items()
+               if parser is fields.money}
+
+
+def _parser(key: str, header_text: str):
+    if key in _MONEY_KEYS and "万元" in header_text:
+        return fields.money_in_wan
+    return fields.PERSON_PARSERS.get(key) or fields.HOUSEHOLD_PARSERS[key]
+
+
+def _data_rows(sheet: Sheet, layout: SheetLayout, parsed: ParsedFile):
+    rows = sheet.rows
+    for index in range(layout.header_index + 1, len(rows)):
+        row = rows[index]
+        if headers.is_blank_row(row):
+            continue
+        if headers.is_total_row(row):
+            parsed.skipped.append(SkippedRow(sheet.name, index + 1, "合计行"))
+            for after in range(index + 1, len(rows)):
+                if not headers.is_blank_row(rows[after]):
+                    parsed.skipped.append(SkippedRow(sheet.name, after + 1, "合计行之后的内容"))
+            return
+        if _is_footnote(row):
+            parsed.skipped.append(SkippedRow(sheet.name, index + 1, "表尾说明或签字行"))
+            continue
+        yield SourceRow(sheet.name, index + 1, list(row))
+
+
+def _is_footnote(row: list) -> bool:
+    texts = [str(cell).strip() for cell in row if cell is not None and str(cell).strip()]
+    return len(texts) <= 2 and bool(_FOOTNOTE.match(texts[0]))
+
+
+# --- one row -------------------------------------------------------------------------------------------------
+
+def _take_row(source: SourceRow, layout: SheetLayout, parsed: ParsedFile, by_head: dict, pending: list) -> None:
+    values = _parse_cells(source, layout)
+    person = PersonRecord(source, {key: value for key, value in values.items() if key in PERSON_KEYS})
+    person.head_id = person.values.pop("head_id_number", None)
+    _check_person(person, layout)
+    if _starts_household(person, layout):
+        household_values = {key: value for key, value in values.items() if key in fields.HOUSEHOLD_PARSERS}
+        _check_household(source, household_values, layout)
+        person.values["relationship"] = "self"
+        person.head_id = None
+        _add_household(HouseholdRecord(source, household_values, person), parsed, by_head)
+    elif person.head_id is None and layout.kind == "combined" and parsed.households \
+            and parsed.households[-1].source.sheet == source.sheet:
+        person.head_id = parsed.households[-1].head_id or ""
+        _attach(person, by_head, parsed, after=parsed.households[-1])
+    else:
+        pending.append(person)
+
+
+def _parse_cells(source: SourceRow, layout: SheetLayout) -> dict:
+    values = {}
+    cells = source.cells
+    for key, column, parse in layout.parsers:
+        raw = cells[column] if column < len(cells) else None
+        try:
+            values[key] = parse(raw)
+        except CellError as error:
+            source.reject(layout.headers[column], error.message)
+    return values
+
+
+def _starts_household(person: PersonRecord, layout: SheetLayout) -> bool:
+    if layout.kind == "household":
+        return True
+    if layout.kind == "member":
+        return False
+    if "relationship" in layout.columns:
+        return person.values.get("relationship") == "self"
+    return person.head_id is None or person.head_id == person.id_number
+
+
+def _check_person(person: PersonRecord, layout: SheetLayout) -> None:
+    source, values = person.source, person.values
+    for key, title in (("name", "姓名"), ("id_number", "身份证号码")):
+        if key not in layout.columns:
+            source.reject(title, f"表头中没有“{title}”列")
+    number = values.get("id_number")
+    if not number:
+        return
+    born = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    sex = "M" if int(number[16]) % 2 else "F"
+    given = values.get("birth_date")
+    if given and (given.year, given.month) != (born.year, born.month):
+        source.reject(layout.header_of("birth_date"),
+                      f"出生日期 {given:%Y-%m-%d} 与身份证号码中的出生日期 {born:%Y-%m-%d} 不一致")
+    if values.get("sex") and values["sex"] != sex:
+        source.reject(layout.header_of("sex"), "性别与身份证号码不一致（身份证号第 17 位单数为男、双数为女）")
+    values["birth_date"], values["sex"] = born, sex
+    if layout.kind == "member" and "head_id_number" in layout.columns and not person.head_id:
+        source.reject(layout.header_of("head_id_number"), "户主身份证号不能为空")
+
+
+def _check_household(source: SourceRow, values: dict, layout: SheetLayout) -> None:
+    causes = list(values.pop("causes", ()) or ())
+    extra = [code for code in values.pop("secondary_causes", ()) or () if code not in causes]
+    if "causes" not in layout.columns:
+        source.reject("主要致困原因", "表头中没有“主要致困原因”列")
+    elif not causes and not any(problem.column == layout.header_of("causes") for problem in source.problems):
+        source.reject(layout.header_of("causes"), "主要致困原因不能为空")
+    if causes:
+        secondary = causes[1:] + extra
+        if len(secondary) > 3:
+            column = layout.header_of("secondary_causes" if extra else "causes")
+            source.reject(column, f"其他致困原因最多三项，现在有 {len(secondary)} 项")
+        values["main_cause"], values["secondary_causes"] = causes[0], secondary[:3]
+
+
+def _add_household(record: HouseholdRecord, parsed: ParsedFile, by_head: dict) -> None:
+    parsed.households.append(record)
+    head_id = record.head_id
+    if not head_id:
+        return
+    first = by_head.get(head_id)
+    if first is not None:
+        record.source.reject(_id_header(record), f"与{_where(first.source)}是同一户（建档职工身份证号相同），"
+                                                  f"同一户只能出现一次")
+        return
+    by_head[head_id] = record
+
+
+def _attach(member: PersonRecord, by_head: dict, parsed: ParsedFile, after: HouseholdRecord | None = None) -> None:
+    household = after if after is not None else by_head.get(member.head_id or "")
+    if household is None:
+        if member.head_id:
+            member.source.reject("户主身份证号", "户主不在本文件中：找不到该户主身份证号对应的家庭")
+        parsed.loose_rows.append(member.source)
+        return
+    number = member.id_number
+    if number and number == household.head_id:
+        _merge_into_head(member, household)
+        return
+    if number and any(other.id_number == number for other in household.members):
+        twin = next(other for other in household.members if other.id_number == number)
+        member.source.reject("身份证号码", f"与{_where(twin.source)}重复：同一户中同一人只能填写一次")
+    household.members.append(member)
+
+
+def _merge_into_head(member: PersonRecord, household: HouseholdRecord) -> None:
+    """A member row for the primary worker themself (与户主关系 本人) adds detail to the household's head."""
+    if member.source.problems:
+        household.members.append(member)  # its problems must reject the household
+        return
+    for key, value in member.values.items():
+        if key != "relationship":
+            household.head.values[key] = value
+
+
+def _id_header(record: HouseholdRecord) -> str:
+    return "身份证号码"
+
+
+def _where(source: SourceRow) -> str:
+    return f"“{source.sheet}”第 {source.row} 行"
+
+
+def check_members_across_households(parsed: ParsedFile) -> None:
+    """A person may be in one household of the file only: the head of one cannot be a member of another, and
+    a member's later appearances in other households are rejected."""
+    heads = {household.head_id: household for household in parsed.households if household.head_id}
+    seen: dict[str, HouseholdRecord] = {}
+    for household in parsed.households:
+        for member in household.members:
+            number = member.id_number
+            if not number or number == household.head_id:
+                continue
+            if number in heads and heads[number] is not household:
+                member.source.reject("身份证号码", f"此人是{_where(heads[number].source)}的建档职工，不能同时是另一户的成员")
+                continue
+            other = seen.setdefault(number, household)
+            if other is not household:
+                member.source.reject("身份证号码", f"此人已在{_where(other.source)}的家庭中，不能同时属于两户")
