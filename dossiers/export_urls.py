@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from dossiers import export_views
+
+urlpatterns = [
+    path("<str:file_format>/", export_views.export_households, name="export"),
+]
