@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, Func, IntegerField, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -60,8 +60,11 @@ def roster_list(request: HttpRequest) -> HttpResponse:
     _require_matching(request)
     matched = Q(entries__household__isnull=False)
     rosters = (CivilRoster.objects.visible_to(request.user).select_related("union", "uploaded_by")
+               .defer("rejected")  # can be long; the list needs only its length
                .annotate(entry_count=Count("entries"), matched_count=Count("entries", filter=matched),
-                         accepted_count=Count("entries", filter=Q(entries__accepted_at__isnull=False))))
+                         accepted_count=Count("entries", filter=Q(entries__accepted_at__isnull=False)),
+                         rejected_count=Func("rejected", function="jsonb_array_length",
+                                             output_field=IntegerField())))
     return render(request, "dossiers/civil_list.html", {"page": paginate(rosters, _page_number(request))})
 
 

@@ -416,6 +416,18 @@ def test_it_keeps_result_page_queries_constant(client_for, caseworker, make_hous
     assert count_queries(client, reverse("dossiers:civil_list")) == list_before <= 8
 
 
+def test_it_lists_rosters_with_their_counts(client_for, caseworker, files):
+    spouse = person(files["plain"], primary=False)
+    client = client_for(caseworker)
+    roster = roster_of(client, [[1, spouse.name, spouse.id_number, "在保", 500],
+                                [2, "某人", new_id_number()[0], "在保", 300],
+                                [3, "某人", "123", "在保", 300]])
+    client.post(accept_url(roster, roster.entries.get(row=2)))
+    [row] = client.get(reverse("dossiers:civil_list")).context["page"].rows
+    assert (row.pk, row.entry_count, row.matched_count, row.accepted_count, row.rejected_count) == (
+        roster.pk, 2, 1, 1, 1)
+
+
 def test_it_links_the_page_from_the_caseworker_and_admin_homes(client_for, caseworker, county_admin):
     for user in (caseworker, county_admin):
         assert reverse("dossiers:civil_list") in client_for(user).get(reverse("home")).content.decode()
