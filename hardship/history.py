@@ -41,6 +41,7 @@ class HistoryRow:
     subject: str
     url: str
     changes: list[FieldChange] = field(default_factory=list)
+    source: str = ""  # the imported file a change came from, if any
 
 
 def object_history(obj: models.Model) -> list[HistoryRow]:
@@ -106,6 +107,7 @@ def to_rows(events: list) -> list[HistoryRow]:
             subject=f"{model._meta.verbose_name}：{_display_name(event.pgh_data)}",
             url=context.get("url", ""),
             changes=_changes(model, event, labels),
+            source=context.get("import_file") or "",
         ))
     return rows
 

@@ -79,7 +79,8 @@ def test_it_imports_households_with_members_and_records_the_source(county, count
     assert (event.transition, event.actor, event.to_status) == ("import", county_admin, Status.REGISTERED)
     assert event.reason == f"导入：旧台账.xlsx“{HOUSEHOLD_SHEET}”第 3 行"
     assert event.data["row"] == 3 and event.data["file"] == "旧台账.xlsx"
-    assert file_history(first)[0].actor == county_admin
+    latest = file_history(first)[0]
+    assert (latest.actor, latest.source) == (county_admin, "旧台账.xlsx")
 
 
 def test_it_changes_nothing_on_a_second_import_and_updates_on_a_later_file(county, county_admin, standard):
