@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from dossiers.choices import CLOSED_STATUSES
 from dossiers.legacy import headers, values
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry
-from dossiers.legacy.reading import Sheet, UnreadableFile, read_workbook
+from dossiers.legacy.reading import Sheet, read_workbook
 from dossiers.models import Household, Member, RegisterEvent
 
 MAX_ROSTER_ROWS = 100_000
