@@ -37,7 +37,7 @@ def _key(raw: object) -> str | None:
 
 def _labels(choices) -> dict[str, str]:
     with translation.override("zh-hans"):
-        return {_SPACES.sub("", str(label)): value for value, label in choices.choices if value != "" or label}
+        return {_key(str(label)): value for value, label in choices.choices if value != "" or label}
 
 
 def choice(choices, title: str, aliases: dict[str, str] | None = None, blank: str = "") -> Callable[[object], str]:
@@ -48,7 +48,7 @@ def choice(choices, title: str, aliases: dict[str, str] | None = None, blank: st
     def parse(raw: object) -> str:
         nonlocal lookup
         if lookup is None:
-            lookup = {**_labels(choices), **(aliases or {})}
+            lookup = {**_labels(choices), **{_key(alias): value for alias, value in (aliases or {}).items()}}
         key = _key(raw)
         if key is None:
             return blank
