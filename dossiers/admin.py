@@ -3,6 +3,7 @@
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
+from dossiers.legacy import admin as _legacy_admin  # noqa: F401
 from dossiers.models import LocalStandard
 
 
