@@ -50,8 +50,9 @@ def counts() -> tuple[int, int, int]:
     return Household.objects.count(), Member.objects.count(), RegisterEvent.objects.count()
 
 
-def household_of(person: lf.Person) -> Household:
-    return Household.objects.get(head_id_number=person.id_number)
+def household_of(who: lf.Family | lf.Person) -> Household:
+    head = who.head if isinstance(who, lf.Family) else who
+    return Household.objects.get(head_id_number=head.id_number)
 
 
 def annual_income(household: Household) -> Decimal:
@@ -94,7 +95,8 @@ def test_it_imports_a_two_sheet_register_with_title_rows_blanks_totals_and_notes
     assert_clean(report)
     assert (report.households_created, report.households_updated, report.households_unchanged) == (3, 0, 0)
     assert report.written and not report.refused
-    assert report.total_rows == 3 + 4  # household rows and member rows; titles, blanks and 合计 are not data
+    # household rows and member rows; titles, blanks and 合计 are not data
+    assert report.total_rows == sum(len(fam.people) for fam in families) == 8
     assert report.unknown_columns == [f"家庭档案：{lf.UNKNOWN_HEADER}"]
     skipped = {(row.sheet, row.row) for row in report.skipped}
     assert ("家庭档案", tables[0].total_row) in skipped and ("家庭成员", tables[1].total_row) in skipped
@@ -244,7 +246,8 @@ def test_it_refuses_an_id_number_excel_stored_as_a_number_and_never_guesses(run,
 
     report = run(data, name, dry_run=True)
 
-    problem = one_problem(report, tables[0].name, tables[0].row_of(0))
+    sheet = name.removesuffix(".csv") if kind.startswith("csv") else tables[0].name  # a CSV's sheet is its name
+    problem = one_problem(report, sheet, tables[0].row_of(0))
     assert problem.column == "身份证号码"
     assert "科学计数法" in problem.reason and "15 位有效数字" in problem.reason
     assert not Household.objects.exists()
@@ -572,7 +575,8 @@ def test_a_later_file_updates_the_household_and_records_the_import_as_the_source
     assert event.actor == county_admin
     assert "2023年汇总.xlsx" in event.reason + str(event.data)
     history = file_history(household)
-    assert history and history[0].actor == county_admin
+    assert history and history[0].actor == county_admin and history[0].source == "2023年汇总.xlsx"
+    assert {row.source for row in history} == {"2022年汇总.xlsx", "2023年汇总.xlsx"}
     contexts = [event.pgh_context for event in pghistory.models.MiddlewareEvents.objects.references(household)
                 if event.pgh_context and event.pgh_context.get("import_file") == "2023年汇总.xlsx"]
     assert contexts and all(context.get("user") == county_admin.pk for context in contexts)
