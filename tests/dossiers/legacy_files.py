@@ -256,6 +256,64 @@ def combined_table(families: list[Family], *, name: str = "困难职工", header
                  combined_records(families, head_key_on_members=head_key_on_members), **table_options)
 
 
+def full_household_record(fam: Family, serial: int = 1) -> dict:
+    """Every column of the system's own export layout (dossiers.legacy.layout), filled the way it exports."""
+    head = fam.head
+    record = {
+        "_key": head.id_number, "serial": serial, "name": head.name, "id_number": head.id_number,
+        "sex": head.sex, "ethnicity": "汉族", "birth_date": f"{head.birth:%Y-%m-%d}", "phone": "13800001111",
+        "employer": "郑州第一纺织厂", "work_status": "下岗", "health": "慢性病", "disability": "无",
+        "medical_insurance": "职工医保", "able_to_work": "是", "monthly_income": "1500.00",
+        "address": "郑州市中原区建设路12号院3号楼2单元501", "household_size": len(fam.people), "status": "在档",
+        "filed_on": "2019-05-01", "legacy_category": "低保边缘户", "original_category": "低保边缘户",
+        "legacy_tier": "区县级", "causes": "3-下岗失业", "secondary_causes": "6、9", "key_group": "因病致困家庭",
+        "housing_type": "租赁私房", "area_band": "人均 15㎡ 以下", "single_parent": "否", "zero_employment": "否",
+        "self_reliant": "是", "model_worker": "否", "migrant_worker": "否", "receives_dibao": "是",
+        "dibao_amount": "600.00", "annual_income": "30000.00", "income_wages": "18000.00",
+        "income_business": "0.00", "income_property": "0.00", "income_transfers": "7200.00",
+        "income_other": "4800.00", "cost_illness": "6000.00", "cost_disability": "0.00",
+        "cost_schooling": "3000.00", "cost_housing": "9600.00", "cost_other": "0.00",
+        "bank_name": "中国工商银行", "bank_branch": "郑州建设路支行", "bank_card": "6222021702000123456",
+        "notes": "2019年建档",
+    }
+    record.update(fam.cells)
+    return record
+
+
+def full_member_record(member: Person, head: Person) -> dict:
+    return {
+        "_key": member.id_number, "head_id_number": head.id_number, "name": member.name,
+        "id_number": member.id_number, "relationship": member.relationship, "sex": member.sex, "ethnicity": "回族",
+        "birth_date": f"{member.birth:%Y-%m-%d}", "health": "健康", "disability": "无",
+        "medical_insurance": "城乡居民医保", "work_status": "失业", "able_to_work": "是", "employer": "",
+        "monthly_income": "0.00",
+    }
+
+
+def export_layout_tables(families: list[Family]) -> list[Table]:
+    """The two sheets exactly as this system exports them: no title, no blanks, no 合计."""
+    from dossiers.legacy.layout import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
+
+    plain = dict(title=False, blank_every=0, total=False)
+    return [
+        Table(HOUSEHOLD_SHEET, dict(HOUSEHOLD_COLUMNS),
+              [full_household_record(fam, serial) for serial, fam in enumerate(families, 1)], **plain),
+        Table(MEMBER_SHEET, dict(MEMBER_COLUMNS),
+              [full_member_record(member, fam.head) for fam in families for member in fam.members], **plain),
+    ]
+
+
+def export_layout_csv_table(families: list[Family], name: str = "档案导出") -> Table:
+    """The one-sheet CSV layout (COMBINED_COLUMNS): 本人 rows with an empty 户主身份证号, members after them."""
+    from dossiers.legacy.layout import COMBINED_COLUMNS
+
+    records = []
+    for serial, fam in enumerate(families, 1):
+        records.append({**full_household_record(fam, serial), "relationship": "本人", "head_id_number": None})
+        records += [full_member_record(member, fam.head) for member in fam.members]
+    return Table(name, dict(COMBINED_COLUMNS), records, title=False, blank_every=0, total=False)
+
+
 # --- writers -----------------------------------------------------------------------------------------------------
 
 def to_xlsx(tables: list[Table], *, notes_sheet: bool = True) -> bytes:

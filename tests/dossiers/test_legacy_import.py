@@ -631,3 +631,130 @@ def test_a_head_filed_in_another_county_is_rejected_saying_only_the_union(run, m
         assert secret not in problem.reason
     assert Household.objects.get(head_id_number=head.id_number) == theirs
     assert household_of(mine).union.code == "410102-C01"
+
+
+# --- the system's own export layout, and more re-imports -------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv-utf8"])
+def test_every_column_of_the_export_layout_lands_and_reimports_unchanged(run, kind):
+    families = [lf.family("张建国", children=1), lf.family("王秀兰", sex="女")]
+    if kind == "xlsx":
+        data, name = lf.to_xlsx(lf.export_layout_tables(families), notes_sheet=False), "档案导出.xlsx"
+    else:
+        data, name = lf.to_csv(lf.export_layout_csv_table(families)), "档案导出.csv"
+
+    first = run(data, name)
+
+    assert_clean(first)
+    assert first.unknown_columns == []
+    household = household_of(families[0])
+    assert (household.housing_type, household.area_band, household.key_group, household.legacy_tier) == (
+        "private_rental", "under_15", "illness", "county")
+    assert (household.main_cause, list(household.secondary_causes)) == (3, [6, 9])
+    assert household.receives_dibao and household.dibao_amount == Decimal("600.00")
+    assert household.bank_card == "6222021702000123456" and household.bank_branch == "郑州建设路支行"
+    assert (household.income_wages, household.income_transfers, household.income_other) == (
+        Decimal("18000.00"), Decimal("7200.00"), Decimal("4800.00"))
+    assert (household.cost_illness, household.cost_housing) == (Decimal("6000.00"), Decimal("9600.00"))
+    assert household.registered_on == datetime.date(2019, 5, 1)
+    head = household.members.get(is_primary=True)
+    assert (head.work_status, head.health, head.medical_insurance, head.monthly_income) == (
+        "laid_off", "chronic", "employee", Decimal("1500.00"))
+    spouse = household.members.get(relationship="spouse")
+    assert (spouse.ethnicity, spouse.medical_insurance, spouse.work_status) == ("回族", "resident", "unemployed")
+    before = counts()
+    events = pghistory.models.Events.objects.count()
+
+    second = run(data, name)
+
+    assert (second.households_created, second.households_updated, second.households_unchanged) == (0, 0, 2)
+    assert (second.members_created, second.members_updated) == (0, 0)
+    assert counts() == before and pghistory.models.Events.objects.count() == events
+
+
+def test_a_later_file_marking_the_household_exited_closes_it(run, county_admin):
+    fam = lf.family("张建国", children=1)
+    run(lf.to_xlsx(lf.two_sheet_tables([fam])), "2022年汇总.xlsx")
+    fam.cells["status"] = "已脱困"
+
+    report = run(lf.to_xlsx(lf.two_sheet_tables([fam])), "2023年汇总.xlsx")
+
+    assert report.households_updated == 1
+    household = household_of(fam)
+    assert household.status == Status.EXITED
+    assert set(household.members.values_list("is_open", flat=True)) == {False}
+    event = household.register_events.get(transition="import_update")
+    assert (event.from_status, event.to_status) == (Status.REGISTERED, Status.EXITED)
+
+
+def test_a_person_in_two_households_of_the_file_is_rejected(run):
+    first, second = lf.family("张建国", spouse=False), lf.family("王秀兰", sex="女", spouse=False)
+    child = lf.person("张小军", relationship="子女", birth=datetime.date(2010, 1, 1))
+    first.members.append(child)
+    second.members.append(child)
+    tables = lf.two_sheet_tables([first, second])
+
+    report = run(lf.to_xlsx(tables), "汇总.xlsx", mode="skip_invalid")
+
+    problem = one_problem(report, "家庭成员", tables[1].row_for(child.id_number, 1))
+    assert str(tables[0].row_for(first.head.id_number)) in problem.reason
+    assert Member.objects.filter(id_number=child.id_number).count() <= 1
+
+
+def test_the_rejected_rows_xlsx_never_holds_a_formula(run):
+    fam = lf.family("张建国", causes="没有原因", notes="=HYPERLINK(\"http://example.com\",\"点击\")",
+                    address="+cmd|' /C calc'!A0", phone="@SUM(1+1)")
+    report = run(lf.to_csv(lf.combined_table([fam])), "汇总.csv", mode="skip_invalid")  # CSV keeps "=…" as text
+    workbook = openpyxl.load_workbook(io.BytesIO(rejected_rows_xlsx(report.rejected_rows)))
+    cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert cells and all(cell.data_type != "f" for cell in cells)
+    assert any("HYPERLINK" in str(cell.value) for cell in cells)
+
+
+def test_skip_invalid_with_every_household_rejected_writes_nothing(run):
+    fam = lf.family("张建国", causes="没有原因")
+    before = counts()
+    report = run(lf.to_xlsx(lf.two_sheet_tables([fam])), "汇总.xlsx", mode="skip_invalid")
+    assert report.rejected and report.households_created == 0
+    assert counts() == before
+    assert not report.written
+
+
+def test_a_member_row_above_every_household_row_is_rejected_with_a_reason(run):
+    """One sheet whose first data row is a 配偶 with no 户主身份证号: it belongs to no household in the file."""
+    orphan = lf.person("李秀英", sex="女", relationship="配偶")
+    fam = lf.family("张建国", spouse=False)
+    table = lf.combined_table([fam])
+    table.records.insert(0, {**lf.member_record(orphan, fam.head), "head_id_number": None})
+
+    report = run(lf.to_csv(table), "汇总.csv", dry_run=True)
+
+    problem = one_problem(report, "汇总", table.row_of(0))
+    assert CHINESE.search(problem.reason)
+    assert all(row["reason"] for row in report.rejected_rows)
+
+
+def test_reopening_an_exited_household_whose_old_member_moved_on_is_refused_cleanly(
+        run, make_household, caseworker, target):
+    """A household imported as 已脱困; its spouse later joined another open file; a new register says 在档 again."""
+    fam = lf.family("张建国")
+    fam.cells["status"] = "已脱困"
+    run(lf.to_xlsx(lf.two_sheet_tables([fam])), "2021年汇总.xlsx")
+    spouse = fam.members[0]
+    from tests.dossiers.conftest import new_member
+
+    moved_on = make_household(by=caseworker, union=target, members=[
+        new_member(name="王强"), new_member(relationship="spouse", sex="F", name=spouse.name,
+                                           id_number=spouse.id_number)])
+    fam.cells["status"] = "在档"
+    fam.members = []  # the new register lists the worker alone
+    before = counts()
+
+    report = run(lf.to_xlsx(lf.two_sheet_tables([fam])), "2024年汇总.xlsx", mode="skip_invalid")
+
+    assert Member.objects.filter(id_number=spouse.id_number, is_open=True).get().household == moved_on
+    if report.households_updated:  # reopened without the spouse
+        assert not household_of(fam).members.filter(id_number=spouse.id_number, is_open=True).exists()
+    else:  # or refused, saying why
+        assert report.rejected and CHINESE.search(report.rejected[0].reason)
+        assert counts() == before

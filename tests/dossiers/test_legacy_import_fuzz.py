@@ -96,6 +96,10 @@ def check(report: ImportReport, sheets: dict[str, int], households: int = 1) -> 
         assert problem.sheet in sheets and 1 <= problem.row <= sheets[problem.sheet], problem
         assert isinstance(problem.column, str)
         assert isinstance(problem.reason, str) and CHINESE.search(problem.reason), problem
+    located = {(problem.sheet, problem.row) for problem in report.rejected}
+    for row in report.rejected_rows:  # a row offered for download says why, and the report lists it
+        assert row["reason"] and (row["sheet"], row["row"]) in located, row
+    assert not report.refused or report.rejected
     for skipped in report.skipped:
         assert isinstance(skipped, SkippedRow) and CHINESE.search(skipped.reason)
     assert report.households_created + report.households_updated + report.households_unchanged <= households
