@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from dossiers import idnumbers
-from dossiers.choices import Cause, Relationship
+from dossiers.choices import Relationship
 from dossiers.legacy.layout import COMBINED_COLUMNS, HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 from dossiers.models import Household, Member
 
@@ -74,8 +75,20 @@ def _yes_no(value: bool) -> str:
     return "是" if value else "否"
 
 
+@functools.cache
+def _choice_labels(model: type, field: str, language: str) -> dict:
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
+def _label(obj, field: str) -> str:
+    """get_FOO_display() without its cost: it rebuilds and hashes the whole choice list, translating every
+    label, on each call (most of a county export's time); the labels are looked up once per language here."""
+    value = getattr(obj, field)
+    return _choice_labels(type(obj), field, translation.get_language()).get(value, value)
+
+
 def _cause(code: int) -> str:
-    return f"{code}-{Cause(code).label}"
+    return f"{code}-{_choice_labels(Household, 'main_cause', translation.get_language())[code]}"
 
 
 def person_values(member: Member, *, reveal: bool) -> dict[str, object]:
@@ -83,14 +96,14 @@ def person_values(member: Member, *, reveal: bool) -> dict[str, object]:
     return {
         "name": member.name,
         "id_number": _id(member.id_number, reveal),
-        "sex": member.get_sex_display(),
+        "sex": _label(member, "sex"),
         "ethnicity": member.ethnicity,
         "birth_date": member.birth_date,
         "employer": member.employer,
-        "work_status": member.get_work_status_display(),
-        "health": member.get_health_display(),
-        "disability": member.get_disability_display(),
-        "medical_insurance": member.get_medical_insurance_display(),
+        "work_status": _label(member, "work_status"),
+        "health": _label(member, "health"),
+        "disability": _label(member, "disability"),
+        "medical_insurance": _label(member, "medical_insurance"),
         "able_to_work": _yes_no(member.able_to_work),
         "monthly_income": member.monthly_income,
     }
@@ -107,21 +120,21 @@ def household_values(household: Household, people: list[Member], *, serial: int,
         "phone": household.phone,
         "address": household.address,
         "household_size": len(people),
-        "status": household.get_status_display(),
+        "status": _label(household, "status"),
         "filed_on": household.registered_on or timezone.localdate(household.created_at),
-        "legacy_category": (household.get_category_display() if household.category
+        "legacy_category": (_label(household, "category") if household.category
                             else _legacy_category(household)),
         "original_category": _legacy_category(household),
-        "legacy_tier": household.get_legacy_tier_display(),
+        "legacy_tier": _label(household, "legacy_tier"),
         "causes": _cause(household.main_cause),
         "secondary_causes": "、".join(_cause(code) for code in household.secondary_causes),
-        "key_group": household.get_key_group_display(),
-        "housing_type": household.get_housing_type_display(),
-        "area_band": household.get_area_band_display(),
+        "key_group": _label(household, "key_group"),
+        "housing_type": _label(household, "housing_type"),
+        "area_band": _label(household, "area_band"),
         "single_parent": _yes_no(household.single_parent),
         "zero_employment": _yes_no(household.zero_employment),
         "self_reliant": _yes_no(household.self_reliant),
-        "model_worker": household.get_model_worker_display(),
+        "model_worker": _label(household, "model_worker"),
         "migrant_worker": _yes_no(household.migrant_worker),
         "receives_dibao": _yes_no(household.receives_dibao),
         "dibao_amount": household.dibao_amount,
@@ -140,14 +153,14 @@ def _primary(people: list[Member]) -> Member | None:
 
 
 def _legacy_category(household: Household) -> str:
-    return household.get_legacy_category_display() if household.legacy_category else ""
+    return _label(household, "legacy_category") if household.legacy_category else ""
 
 
 def member_values(member: Member, *, head_id_number: str, reveal: bool) -> dict[str, object]:
     return {
         **person_values(member, reveal=reveal),
         "head_id_number": _id(head_id_number, reveal),
-        "relationship": member.get_relationship_display(),
+        "relationship": _label(member, "relationship"),
     }
 
 
