@@ -40,11 +40,24 @@ def _labels(choices) -> dict[str, str]:
         return {_key(str(label)): value for value, label in choices.choices if value != "" or label}
 
 
+def _hashable(parse):
+    """lru_cache needs hashable cells; everything calamine returns is, but be safe with odd objects."""
+
+    @functools.wraps(parse)
+    def wrapper(raw: object):
+        try:
+            return parse(raw)
+        except TypeError:
+            raise CellError(f"“{values._shown(raw)}”无法识别") from None
+
+    return wrapper
+
+
 def choice(choices, title: str, aliases: dict[str, str] | None = None, blank: str = "") -> Callable[[object], str]:
     """A parser of a choice column by its Chinese labels (and common aliases); blank → `blank`."""
     lookup: dict[str, str] | None = None
 
-    @functools.lru_cache(maxsize=4096)
+    @functools.lru_cache(maxsize=4096, typed=True)
     def parse(raw: object) -> str:
         nonlocal lookup
         if lookup is None:
@@ -58,19 +71,6 @@ def choice(choices, title: str, aliases: dict[str, str] | None = None, blank: st
         return lookup[key]
 
     return _hashable(parse)
-
-
-def _hashable(parse):
-    """lru_cache needs hashable cells; everything calamine returns is, but be safe with odd objects."""
-
-    @functools.wraps(parse)
-    def wrapper(raw: object):
-        try:
-            return parse(raw)
-        except TypeError:
-            raise CellError(f"“{values._shown(raw)}”无法识别") from None
-
-    return wrapper
 
 
 def text(max_length: int) -> Callable[[object], str]:
@@ -100,17 +100,20 @@ def optional_bool(default: bool) -> Callable[[object], bool]:
     return parse
 
 
-def optional_date(raw: object):
+@functools.lru_cache(maxsize=65536, typed=True)
+def _optional_date(raw: object):
     return None if _key(raw) is None else values.parse_date(raw)
 
 
-@functools.lru_cache(maxsize=65536)
+optional_date = _hashable(_optional_date)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)
 def _money(raw: object) -> Decimal:
     return values.parse_money(raw)
 
 
-def money(raw: object) -> Decimal:
-    return _hashable(_money)(raw)
+money = _hashable(_money)
 
 
 def money_in_wan(raw: object) -> Decimal:
@@ -132,15 +135,14 @@ def count(raw: object) -> int | None:
     return int(match[1])
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=65536, typed=True)
 def _id_number(raw: object) -> str:
     if isinstance(raw, str) and "*" in raw:
         raise CellError("身份证号码已打码（含 *），无法导入；请用有权查看完整号码的账号导出，或填写完整号码")
     return values.parse_id_number(raw)
 
 
-def id_number(raw: object) -> str:
-    return _hashable(_id_number)(raw)
+id_number = _hashable(_id_number)
 
 
 def optional_id_number(raw: object) -> str | None:
@@ -174,20 +176,19 @@ def bank_card(raw: object) -> str | None:
     return digits
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096, typed=True)
 def _causes(raw: object) -> tuple[int, ...]:
     return tuple(values.parse_causes(raw))
 
 
-def causes(raw: object) -> tuple[int, ...]:
-    return _hashable(_causes)(raw)
+causes = _hashable(_causes)
 
 
 _NEW_CATEGORIES = {"深度困难": Category.DEEP, "相对困难": Category.RELATIVE, "意外致困": Category.ACCIDENT,
                    "深度困难职工": Category.DEEP, "相对困难职工": Category.RELATIVE, "意外致困职工": Category.ACCIDENT}
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024, typed=True)
 def _category(raw: object) -> tuple[str, str]:
     key = _key(raw)
     if key is None:
@@ -201,12 +202,10 @@ def _category(raw: object) -> tuple[str, str]:
                         f"或原类型“低保户”“低保边缘户”“意外致困户”") from None
 
 
-def category(raw: object) -> tuple[str, str]:
-    """困难类别: (new category, legacy category); one of the two is filled."""
-    return _hashable(_category)(raw)
+category = _hashable(_category)  # 困难类别: (new category, legacy category); one of the two is filled
 
 
-legacy_category = _hashable(functools.lru_cache(maxsize=256)(values.parse_legacy_category))
+legacy_category = _hashable(functools.lru_cache(maxsize=256, typed=True)(values.parse_legacy_category))
 
 
 _STATUS_WORDS = {
@@ -217,7 +216,7 @@ _STATUS_WORDS = {
 IMPORTABLE_STATUSES = (Status.REGISTERED, Status.EXITED, Status.RELIEVED, Status.REMOVED)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=256, typed=True)
 def _status(raw: object) -> str:
     key = _key(raw)
     if key is None:
@@ -230,8 +229,7 @@ def _status(raw: object) -> str:
     raise CellError(f"档案状态“{values._shown(raw)}”无法识别，应为“在档”“已脱困”“已解困”或“已注销”")
 
 
-def status(raw: object) -> str:
-    return _hashable(_status)(raw)
+status = _hashable(_status)
 
 
 relationship = choice(Relationship, "与户主关系", {
@@ -305,8 +303,8 @@ LEGACY_TO_CATEGORY = {LegacyCategory.DIBAO: Category.DEEP, LegacyCategory.NEAR_D
 PERSON_PARSERS: dict[str, Callable[[object], object]] = {
     "name": required_text("姓名", 64),
     "id_number": id_number,
-    "sex": _hashable(functools.lru_cache(maxsize=64)(optional_sex)),
-    "ethnicity": _hashable(functools.lru_cache(maxsize=256)(ethnicity)),
+    "sex": _hashable(functools.lru_cache(maxsize=64, typed=True)(optional_sex)),
+    "ethnicity": _hashable(functools.lru_cache(maxsize=256, typed=True)(ethnicity)),
     "birth_date": optional_date,
     "relationship": relationship,
     "health": health,

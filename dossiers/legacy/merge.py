@@ -221,12 +221,30 @@ def _db_value(field_obj, value):
     return value
 
 
-HOUSEHOLD_FIELDS = [f for f in Household._meta.concrete_fields]
-NEW_MEMBER_FIELDS = [f for f in Member._meta.concrete_fields if f.attname != "id"]  # the sequence numbers them
+class RowBuilder:
+    """Full table rows from partial values: each column's default worked out once, not once per row."""
+
+    def __init__(self, model_fields) -> None:
+        self.fields = model_fields
+        self.attnames = [f.attname for f in model_fields]
+        self.columns = [f.column for f in model_fields]
+        self.defaults = [None if callable(f.default) else f.get_default() for f in model_fields]
+        self.callables = {index: f.get_default for index, f in enumerate(model_fields) if callable(f.default)}
+        self.encrypted = {index for index, f in enumerate(model_fields) if f.name == "bank_card"}
+
+    def row(self, values: dict) -> list:
+        get = values.get
+        row = [get(name, default) for name, default in zip(self.attnames, self.defaults)]
+        for index, make_default in self.callables.items():
+            if self.attnames[index] not in values:
+                row[index] = make_default()
+        for index in self.encrypted:
+            row[index] = _db_value(self.fields[index], row[index])
+        return row
 
 
-def _full_row(model_fields, values: dict) -> tuple:
-    return tuple(_db_value(f, values[f.attname]) if f.attname in values else f.get_default() for f in model_fields)
+HOUSEHOLD_ROWS = RowBuilder(list(Household._meta.concrete_fields))
+MEMBER_ROWS = RowBuilder([f for f in Member._meta.concrete_fields if f.attname != "id"])  # the sequence numbers them
 
 
 def write_creates(creates: list, *, union, region_code: str, user, batch, today, now) -> list[tuple[int, dict]]:
@@ -236,19 +254,19 @@ def write_creates(creates: list, *, union, region_code: str, user, batch, today,
     households, members, made = [], [], []
     for (record, values, people), household_id, number in zip(creates, ids, numbers):
         is_open = values["status"] not in CLOSED_STATUSES
-        households.append(_full_row(HOUSEHOLD_FIELDS, {
+        households.append(HOUSEHOLD_ROWS.row({
             **values, "id": household_id, "file_number": number, "union_id": union.pk, "region_id": region_code,
             "head_id_number": record.head_id, "filed_by_id": user.pk, "entered_by_id": user.pk,
             "import_batch_id": batch.pk if batch else None, "created_at": now, "updated_at": now,
         }))
         for person in people:
-            members.append(_full_row(NEW_MEMBER_FIELDS, {
+            members.append(MEMBER_ROWS.row({
                 **person, "household_id": household_id, "is_primary": person["id_number"] == record.head_id,
                 "is_open": is_open,
             }))
         made.append((household_id, record, values["status"]))
-    _copy(Household._meta.db_table, [f.column for f in HOUSEHOLD_FIELDS], households)
-    _copy(Member._meta.db_table, [f.column for f in NEW_MEMBER_FIELDS], members)
+    _copy(Household._meta.db_table, HOUSEHOLD_ROWS.columns, households)
+    _copy(Member._meta.db_table, MEMBER_ROWS.columns, members)
     return made
 
 
@@ -265,8 +283,8 @@ def write_updates(updates: list, *, now) -> None:
             Member.objects.filter(household_id__in=ids).update(is_open=is_open)
     new_members = [(existing.id, existing.status if "status" not in changed else changed["status"], person)
                    for _r, existing, changed, new, _c in updates for person in new]
-    _copy(Member._meta.db_table, [f.column for f in NEW_MEMBER_FIELDS], (
-        _full_row(NEW_MEMBER_FIELDS, {**person, "household_id": household_id, "is_primary": False,
+    _copy(Member._meta.db_table, MEMBER_ROWS.columns, (
+        MEMBER_ROWS.row({**person, "household_id": household_id, "is_primary": False,
                                   "is_open": status not in CLOSED_STATUSES})
         for household_id, status, person in new_members))
 

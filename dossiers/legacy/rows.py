@@ -180,8 +180,11 @@ def _data_rows(sheet: Sheet, layout: SheetLayout, parsed: ParsedFile):
 
 
 def _is_footnote(row: list) -> bool:
-    texts = [str(cell).strip() for cell in row if cell is not None and str(cell).strip()]
-    return len(texts) <= 2 and bool(_FOOTNOTE.match(texts[0]))
+    filled = [cell for cell in row if cell is not None and cell != ""]
+    if len(filled) > 2:
+        return False
+    texts = [text for text in (str(cell).strip() for cell in filled) if text]
+    return bool(texts) and bool(_FOOTNOTE.match(texts[0]))
 
 
 # --- one row -------------------------------------------------------------------------------------------------
