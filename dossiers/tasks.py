@@ -9,7 +9,6 @@ until it commits.
 from __future__ import annotations
 
 import logging
-import time
 import traceback
 from collections.abc import Callable
 
@@ -24,7 +23,6 @@ from dossiers.legacy.reading import UnreadableFile
 logger = logging.getLogger(__name__)
 
 LISTED = 500  # rejected and skipped rows kept for the pages; the totals say how many more there are
-PROGRESS_EVERY = 0.5  # seconds between two progress updates sent to the result backend
 
 State = ImportBatch.State
 Progress = Callable[[int, int], None]
@@ -101,18 +99,17 @@ def finish(batch: ImportBatch, state: str, report: dict) -> ImportBatch:
 
 
 def progress_reporter(task) -> Progress | None:
-    """Rows done / total into the result backend, at most every PROGRESS_EVERY seconds (and at the end)."""
+    """Rows done / total into the result backend, once per percent at most."""
     if task.request.is_eager or not task.request.id:
         return None  # inline (no Redis): the page only ever sees the finished batch
-    last = 0.0
+    last = -1
 
     def report(done: int, total: int) -> None:
         nonlocal last
-        now = time.monotonic()
-        if done < total and now - last < PROGRESS_EVERY:
-            return
-        last = now
-        task.update_state(state="PROGRESS", meta={"done": done, "total": total})
+        percent = done * 100 // total if total else 100
+        if percent != last:
+            last = percent
+            task.update_state(state="PROGRESS", meta={"done": done, "total": total})
 
     return report
 

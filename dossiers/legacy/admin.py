@@ -37,7 +37,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from unfold.decorators import display
-from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminRadioSelectWidget, UnfoldAdminSelectWidget
+from unfold.widgets import UnfoldAdminRadioSelectWidget, UnfoldAdminSelectWidget
 
 from dossiers import idnumbers
 from dossiers.legacy.importer import rejected_rows_xlsx
@@ -64,6 +64,13 @@ MODE_HELP = {
 }
 STATE_TYPES = {State.DONE: "success", State.REFUSED: "warning", State.FAILED: "danger", State.UNREADABLE: "danger",
                State.QUEUED: "info", State.RUNNING: "info", State.PREVIEWED: "primary"}
+UPLOAD_NOTES = [
+    _("可以直接上传原有台账：标题行、空行、合计行和没有表头的工作表（如“填表说明”）会自动跳过，常见的列名写法都能识别。"),
+    _("每户至少要有职工姓名和身份证号码；其他家庭成员可以放在“家庭成员”工作表中，用“户主身份证号”对应到户。"),
+    _("已在系统中的户按身份证号码更新，不会重复建档；同一份文件导入两次不会改变任何数据。"),
+    _("身份证号码列请设为文本格式，否则 Excel 会丢掉后几位。"),
+    _("上传后先预览：显示将新建、更新的户和有误的行及原因，确认后才写入。"),
+]
 COUNT_KEYS = ["households_created", "households_updated", "households_unchanged", "rejected_rows_total",
               "skipped_total"]
 
@@ -76,8 +83,7 @@ class UnionChoiceField(forms.ModelChoiceField):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("文件"), widget=UnfoldAdminFileFieldWidget(attrs={"accept": ".xlsx,.xlsm,.xls,.csv"}),
-                           help_text=_("Excel（.xlsx、.xls）或 CSV 文件，最大 20 MB"))
+    file = forms.FileField(label=_("文件"), help_text=_("Excel（.xlsx、.xls）或 CSV 文件，最大 20 MB"))
     union = UnionChoiceField(label=_("导入到单位"), queryset=Union.objects.none(), widget=UnfoldAdminSelectWidget,
                              help_text=_("新建的档案归属此单位；已有的档案按身份证号码更新，归属不变"))
     mode = forms.ChoiceField(label=_("导入方式"), choices=ImportBatch.Mode.choices,
@@ -274,7 +280,7 @@ def upload_view(request: HttpRequest) -> HttpResponse:
             form.add_error("union", batch.report["error"])
         else:
             return redirect(batch_url(batch))
-    return _render(request, "upload.html", _("导入历史档案"), {"form": form})
+    return _render(request, "upload.html", _("导入历史档案"), {"form": form, "notes": UPLOAD_NOTES})
 
 
 @admin_page
