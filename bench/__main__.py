@@ -1,8 +1,10 @@
-"""Run benchmarks: `python -m bench [--keep] [name ...]` (default: every bench/<name>.py).
+"""Run benchmarks: `python -m bench [--keep] [--households N] [name ...]` (default: every bench/<name>.py).
 
 Each benchmark is a module with `run() -> list[dict]`; its rows are printed as a table. All of
-them run against a throwaway database, hardship_bench, on the same server as the default
-connection, so the dev data is never touched. It is dropped afterwards unless --keep is given.
+them run against a throwaway database, hardship_bench (BENCH_DATABASE to use another name, e.g.
+when two people bench on one server), on the same server as the default connection, so the dev
+data is never touched. It is dropped afterwards unless --keep is given. --households sets
+BENCH_HOUSEHOLDS, the scale of the benches that generate households (each has its own default).
 """
 
 import argparse
@@ -14,7 +16,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-BENCH_DATABASE = "hardship_bench"
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "hardship_bench")
 
 
 def available() -> list[str]:
@@ -82,7 +84,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {', '.join(available())})")
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
+    parser.add_argument("--households", type=int, metavar="N",
+                        help="households to generate (sets BENCH_HOUSEHOLDS; dossiers 2,500,000, imports 100,000)")
     args = parser.parse_args(argv)
+    if args.households is not None:
+        if args.households < 1:
+            parser.error("--households must be at least 1")
+        os.environ["BENCH_HOUSEHOLDS"] = str(args.households)
     unknown = sorted(set(args.names) - set(available()))
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
