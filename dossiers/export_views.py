@@ -47,10 +47,11 @@ def export_households(request: HttpRequest, file_format: str) -> HttpResponse:
     # Every household exported is in the user's scope, so the role decides whether numbers are shown in full.
     reveal = request.user.has_perm("dossiers.reveal_id_number")
     exported = WRITERS[file_format](export_queryset(households), reveal=reveal)
-    file_name = f"困难职工家庭档案_{timezone.localdate():%Y%m%d}.{file_format}"
+    day = timezone.localdate()
+    file_name = f"困难职工家庭档案_{day:%Y%m%d}.{file_format}"
     _record(request, exported, file_name, reveal=reveal)
     response = HttpResponse(exported.content, content_type=CONTENT_TYPES[file_format])
-    response["Content-Disposition"] = (f'attachment; filename="households_{timezone.localdate():%Y%m%d}.{file_format}"; '
+    response["Content-Disposition"] = (f'attachment; filename="households_{day:%Y%m%d}.{file_format}"; '
                                        f"filename*=UTF-8''{quote(file_name)}")
     return response
 

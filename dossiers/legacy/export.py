@@ -54,15 +54,16 @@ class ExportFile:
 
 
 def export_queryset(households: QuerySet[Household]) -> Iterator[Household]:
-    """The households with their members, a chunk at a time (two queries per chunk, none per household).
+    """The households with their members: one query for the households (read in chunks through a server-side
+    cursor) and one for each chunk's members, none per household.
     Health notes are never read: they are not exported and decrypting them would only cost time."""
     members = Member.objects.defer("health_notes").order_by("-is_primary", "pk")
     return households.prefetch_related(Prefetch("members", queryset=members)).iterator(chunk_size=CHUNK_SIZE)
 
 
 def escape_formula(text: str) -> str:
-    """A leading apostrophe when the text (after any apostrophes of its own) starts like a formula."""
-    return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
+    """A leading apostrophe when the text starts like a formula (the rule dossiers.legacy.fields undoes)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 # --- rows ------------------------------------------------------------------------------------------------------
