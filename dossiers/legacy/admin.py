@@ -44,7 +44,7 @@ from dossiers.legacy.importer import rejected_rows_xlsx
 from dossiers.legacy.layout import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import MAX_BYTES, UnreadableFile, read_workbook
-from dossiers.tasks import preview_batch, preview_import, run_import_batch
+from dossiers.tasks import finish, preview_batch, preview_import, run_import_batch
 from hardship.access import get_visible_or_404
 from hardship.admin import ReadOnlyMixin, ScopedAdmin
 from hardship.celery import app as celery_app
@@ -130,8 +130,16 @@ def receive_upload(upload, *, union: Union, mode: str, user) -> ImportBatch:
     batch.task_id = uuid.uuid4().hex
     with transaction.atomic():
         batch.save()
-        preview_import.apply_async_on_commit((batch.pk,), task_id=batch.task_id)
+        transaction.on_commit(lambda: _queue_preview(batch))
     return batch
+
+
+def _queue_preview(batch: ImportBatch) -> None:
+    try:
+        preview_import.apply_async((batch.pk,), task_id=batch.task_id)
+    except Exception as error:  # the broker is down: say so rather than show a preview that never comes
+        logger.error("Could not queue the preview of import batch %s: %s", batch.pk, type(error).__name__)
+        finish(batch, State.FAILED, {"failure": "queue"})
 
 
 def confirm_batch(batch: ImportBatch) -> bool:
@@ -148,10 +156,9 @@ def confirm_batch(batch: ImportBatch) -> bool:
 def _queue_import(batch_id: int, task_id: str) -> None:
     try:
         run_import_batch.apply_async((batch_id,), task_id=task_id)
-    except Exception as error:  # the broker is down: the admin may confirm again later
+    except Exception as error:  # the broker is down: back to the preview, to be confirmed again later
         logger.error("Could not queue import batch %s: %s", batch_id, type(error).__name__)
         ImportBatch.objects.filter(pk=batch_id, state=State.QUEUED).update(state=State.PREVIEWED, task_id="")
-        raise
 
 
 def stage(batch: ImportBatch) -> str:
@@ -318,13 +325,10 @@ def confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk, ImportBatch.objects.select_related("union").defer("report", "preview"))
     if not request.user.has_perm("dossiers.import_household", batch.union):
         raise PermissionDenied
-    try:
-        queued = confirm_batch(batch)
-    except Exception:
+    if not confirm_batch(batch):
+        messages.warning(request, _("这份文件已经确认过或已处理完，不会重复导入。"))
+    elif ImportBatch.objects.filter(pk=batch.pk, state=State.PREVIEWED).exists():  # _queue_import put it back
         messages.error(request, _("后台任务服务暂时不可用，未能开始导入；请稍后再点“确认导入”。"))
-        return redirect(batch_url(batch))
-    if not queued:
-        messages.warning(request, _("这份文件已经确认过，不会重复导入。"))
     return redirect(batch_url(batch))
 
 

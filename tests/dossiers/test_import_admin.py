@@ -303,3 +303,42 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, county_admin, target):
 
 def test_it_links_the_import_from_the_admin_home(admin_client):
     assert url("upload") in admin_client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # on_commit runs inside the view, as in production
+def test_it_says_so_when_the_task_cannot_be_queued(admin_client, target, monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Redis is not answering")
+
+    batch = uploaded(admin_client, register(lf.family()), union=target)
+    monkeypatch.setattr(import_admin.run_import_batch, "apply_async", broker_down)
+    response = admin_client.post(url("confirm", batch.pk), follow=True)
+    assert "后台任务服务暂时不可用" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.state == State.PREVIEWED and batch.file and not batch.task_id  # to be confirmed again later
+
+    monkeypatch.setattr(import_admin, "LARGE_ROWS", 1)
+    monkeypatch.setattr(import_admin.preview_import, "apply_async", broker_down)
+    large = uploaded(admin_client, register(lf.family()), union=target)
+    large.refresh_from_db()
+    assert large.state == State.FAILED and not large.file
+    assert "未能开始预览" in admin_client.get(url("batch", large.pk)).content.decode()
+
+
+def test_it_keeps_the_batch_page_queries_constant(admin_client, target, county_admin):
+    def batch(problems: int) -> ImportBatch:
+        rejected = [{"sheet": "家庭档案", "row": n, "column": "身份证号码", "reason": "校验位错误"} for n in range(problems)]
+        report = {"households_created": 1, "households_updated": 0, "households_unchanged": 0, "members_created": 2,
+                  "members_updated": 0, "rejected": rejected, "rejected_total": problems, "skipped": [],
+                  "skipped_total": 0, "rejected_rows_total": problems, "total_rows": problems + 1,
+                  "unknown_columns": [], "refused": False, "rejected_rows": [{"cells": ["x"] * 40}] * problems}
+        return ImportBatch.objects.create(union=target, uploaded_by=county_admin, file_name="台账.xlsx",
+                                          sha256="0" * 64, size=1, state=State.DONE, report=report)
+
+    def queries(batch: ImportBatch) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(url("batch", batch.pk))
+        assert response.status_code == 200 and "rejected_rows" not in response.context["result"]
+        return len(captured)
+
+    assert queries(batch(1)) == queries(batch(300)) <= 10
