@@ -57,6 +57,12 @@ def test_it_imports_the_old_register_and_then_the_fixed_rejected_rows(
     page.get_by_role("link", name="导入历史档案").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("导入历史档案")
     screenshot(page, "import-upload")
+    renamed_csv = tmp_path / "台账.xlsx"
+    renamed_csv.write_bytes(lf.csv_text_named_xlsx())
+    page.locator("input[type=file]").set_input_files(renamed_csv)
+    page.get_by_role("button", name="上传并预览").click()
+    expect(page.locator(".errors")).to_contain_text("不是Excel（.xlsx）文件，而是CSV 文本文件")
+    screenshot(page, "import-unreadable")
     upload(page, register, "导入无误的户，跳过有误的行")
 
     expect(page.get_by_text("以下是预览")).to_be_visible()
