@@ -21,6 +21,9 @@ EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 _FULL_WIDTH = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)}, "Ｘ": "X", "ｘ": "X", "x": "X"})
 _SEPARATORS = re.compile(r"[\s\u200b\ufeff\-\u2010\u2011\u2013\u2014\uff0d]+")
 _SCIENTIFIC = re.compile(r"\d+(\.\d*)?E\+?\d+", re.IGNORECASE)
+_DIGITS_17 = re.compile(r"[0-9]{17}")
+_ALLOWED = re.compile(r"[0-9X]+")
+_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
 
 
 class IdNumberError(ValueError):
@@ -61,9 +64,9 @@ def normalize(raw: str) -> str:
 
 
 def check_character(first17: str) -> str:
-    if not re.fullmatch(r"[0-9]{17}", first17):
+    if not _DIGITS_17.fullmatch(first17):
         raise ValueError(f"expected 17 digits, got {first17!r}")
-    return CHECK_CHARACTERS[sum(int(c) * w for c, w in zip(first17, WEIGHTS)) % 11]
+    return CHECK_CHARACTERS[sum(map(int.__mul__, map(int, first17), WEIGHTS)) % 11]
 
 
 def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
@@ -75,12 +78,12 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
             _("身份证号码被 Excel 存成了数字（科学计数法，只保留 15 位有效数字），后几位已经丢失，请把该列设为文本格式后重新填写"),
             "numeric_cell",
         )
-    if not re.fullmatch(r"[0-9X]+", number):
+    if not _ALLOWED.fullmatch(number):
         raise _characters()
     if len(number) not in (15, 18):
         raise IdNumberError(_("身份证号码应为 18 位（或旧的 15 位），现在是 %(length)d 位"), "length",
                             {"length": len(number)})
-    if not re.fullmatch(r"[0-9]{15}|[0-9]{17}[0-9X]", number):
+    if not _SHAPE.fullmatch(number):
         raise _characters()
     legacy = len(number) == 15
     first17 = number[:6] + "19" + number[6:] if legacy else number[:17]

@@ -52,10 +52,7 @@ class PersonRecord:
     source: SourceRow
     values: dict
     head_id: str | None = None
-
-    @property
-    def id_number(self) -> str | None:
-        return self.values.get("id_number")
+    id_number: str | None = None
 
 
 @dataclass
@@ -84,7 +81,7 @@ class SheetLayout:
     headers: list[str]
     columns: dict[str, int]
     kind: str  # "household" | "member" | "combined"
-    parsers: list[tuple[str, int, object]] = field(default_factory=list)  # (key, column, parser)
+    parsers: list[tuple[str, int, object, dict]] = field(default_factory=list)  # (key, column, parser, cache)
 
     def header_of(self, key: str) -> str:
         index = self.columns.get(key)
@@ -137,7 +134,7 @@ def _layout(sheet: Sheet, parsed: ParsedFile) -> SheetLayout | None:
     parsed.headers[sheet.name] = header_cells
     columns = mapping.columns
     layout = SheetLayout(sheet.name, index, header_cells, columns, _kind(columns))
-    layout.parsers = [(key, column, _parser(key, header_cells[column])) for key, column in columns.items()
+    layout.parsers = [(key, column, _parser(key, header_cells[column]), {}) for key, column in columns.items()
                       if key not in fields.IGNORED_FIELDS]
     return layout
 
@@ -191,8 +188,9 @@ def _is_footnote(row: list) -> bool:
 
 def _take_row(source: SourceRow, layout: SheetLayout, parsed: ParsedFile, by_head: dict, pending: list) -> None:
     values = _parse_cells(source, layout)
-    person = PersonRecord(source, {key: value for key, value in values.items() if key in PERSON_KEYS})
-    person.head_id = person.values.pop("head_id_number", None)
+    person_values = {key: value for key, value in values.items() if key in PERSON_KEYS}
+    head_id = person_values.pop("head_id_number", None)
+    person = PersonRecord(source, person_values, head_id, person_values.get("id_number"))
     _check_person(person, layout)
     if _starts_household(person, layout):
         household_values = {key: value for key, value in values.items() if key in fields.HOUSEHOLD_PARSERS}
@@ -208,15 +206,30 @@ def _take_row(source: SourceRow, layout: SheetLayout, parsed: ParsedFile, by_hea
         pending.append(person)
 
 
+_MISS = object()
+_CACHE_LIMIT = 20_000  # distinct values remembered per column: plenty for 性别 or 困难类别, bounded for 身份证号
+
+
 def _parse_cells(source: SourceRow, layout: SheetLayout) -> dict:
+    """Each distinct raw value of a column is parsed once (results and errors are immutable)."""
     values = {}
     cells = source.cells
-    for key, column, parse in layout.parsers:
-        raw = cells[column] if column < len(cells) else None
-        try:
-            values[key] = parse(raw)
-        except CellError as error:
-            source.reject(layout.headers[column], error.message)
+    width = len(cells)
+    for key, column, parse, cache in layout.parsers:
+        raw = cells[column] if column < width else None
+        token = (raw.__class__, raw)  # 1, 1.0 and True hash alike but do not parse alike
+        result = cache.get(token, _MISS)
+        if result is _MISS:
+            try:
+                result = parse(raw)
+            except CellError as error:
+                result = error
+            if len(cache) < _CACHE_LIMIT:
+                cache[token] = result
+        if result.__class__ is CellError:
+            source.reject(layout.headers[column], result.message)
+        else:
+            values[key] = result
     return values
 
 
