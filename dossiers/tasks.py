@@ -8,6 +8,7 @@ until it commits.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import traceback
 from collections.abc import Callable
@@ -134,3 +135,17 @@ def run_import_batch(self, batch_id: int) -> str:
         return ImportBatch.objects.values_list("state", flat=True).get(pk=batch_id)
     batch = import_batch(_load(batch_id), progress=progress_reporter(self))
     return batch.state
+
+
+STALE_PREVIEW_HOURS = 24
+
+
+@shared_task
+def purge_stale_uploads() -> int:
+    """An upload previewed but never confirmed holds ID numbers and bank cards: it goes after a day."""
+    cutoff = timezone.now() - datetime.timedelta(hours=STALE_PREVIEW_HOURS)
+    stale = ImportBatch.objects.filter(state=State.PREVIEWED, created_at__lt=cutoff).exclude(file="")
+    for batch in stale:
+        finish(batch, State.FAILED, {"failure": "expired",
+                                     "error": f"预览后 {STALE_PREVIEW_HOURS} 小时内未确认导入，上传的文件已删除；如需导入请重新上传"})
+    return len(stale)

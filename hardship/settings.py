@@ -162,6 +162,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "hardship.tasks.heartbeat", "schedule": 300.0},
+    "purge-stale-import-uploads": {"task": "dossiers.tasks.purge_stale_uploads", "schedule": 3600.0},
 }
 
 LOGGING = {

@@ -349,4 +349,4 @@ HOUSEHOLD_PARSERS: dict[str, Callable[[object], object]] = {
 }
 
 # Columns read for information only: the serial number, notes, the per-capita figure (recomputed here).
-IGNORED_FIELDS = {"serial", "notes", "per_capita_income"}
+IGNORED_FIELDS = {"serial", "notes", "per_capita_income", "rejection_reason", "original_row"}

@@ -58,6 +58,9 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     "cost_schooling": ["教育刚性支出", "教育支出"],
     "cost_housing": ["住房刚性支出", "住房支出"],
     "cost_other": ["其他刚性支出"],
+    # The two columns our rejected-rows download adds: read past quietly when the fixed file comes back.
+    "rejection_reason": ["错误原因"],
+    "original_row": ["原行号"],
 }
 
 # Bracketed text removed from headers when it is a unit: （元）, (元/月), （人）, （万元）, (18位).

@@ -71,15 +71,16 @@ def run_import(data: bytes, file_name: str, *, union: Union, user, mode: str = I
     progress = progress or (lambda done, total: None)
     sheets = read_workbook(data, file_name)
     total = sum(len(sheet.rows) for sheet in sheets)
-    progress(0, total)
-    parsed = rows.parse_sheets(sheets)
-    progress(total // 2, total)
+    progress(0, total)  # reading and checking the rows is about 70 % of the work, matching and writing the rest
+    parsed = rows.parse_sheets(sheets, progress=lambda seen: progress(min(seen, total) * 7 // 10, total))
+    progress(total * 7 // 10, total)
     report = ImportReport(skipped=parsed.skipped, unknown_columns=parsed.unknown_columns,
                           total_rows=parsed.total_rows, dry_run=dry_run)
     with transaction.atomic():
         if not dry_run:
             _lock(union)
         plan = _plan(parsed, user=user, file_name=file_name)
+        progress(total * 8 // 10, total)
         _report_rejections(parsed, report)
         _count(plan, report)
         report.refused = bool(report.rejected_rows) and mode == ImportBatch.Mode.ALL_OR_NOTHING

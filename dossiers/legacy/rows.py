@@ -98,7 +98,8 @@ class ParsedFile:
     total_rows: int = 0
 
 
-def parse_sheets(sheets: list[Sheet]) -> ParsedFile:
+def parse_sheets(sheets: list[Sheet], progress=None) -> ParsedFile:
+    """progress(rows_seen), if given, is called every few thousand rows."""
     parsed = ParsedFile()
     layouts = [layout for sheet in sheets if (layout := _layout(sheet, parsed))]
     by_head: dict[str, HouseholdRecord] = {}
@@ -107,6 +108,8 @@ def parse_sheets(sheets: list[Sheet]) -> ParsedFile:
         for source in _data_rows(sheet, layout, parsed):
             parsed.total_rows += 1
             _take_row(source, layout, parsed, by_head, pending_members)
+            if progress and parsed.total_rows % 2000 == 0:
+                progress(parsed.total_rows)
     for member in pending_members:
         _attach(member, by_head, parsed)
     check_members_across_households(parsed)
