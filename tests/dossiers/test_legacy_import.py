@@ -758,3 +758,18 @@ def test_reopening_an_exited_household_whose_old_member_moved_on_is_refused_clea
     else:  # or refused, saying why
         assert report.rejected and CHINESE.search(report.rejected[0].reason)
         assert counts() == before
+
+
+@pytest.mark.parametrize("bool_first", [True, False], ids=["TRUE-then-1", "1-then-TRUE"])
+def test_a_cell_parses_the_same_whatever_came_before_it(run, bool_first):
+    """Excel TRUE and the number 1 are equal in Python (True == 1, same hash): a cache keyed by the raw cell
+    alone would let one stand for the other, within a file or from an earlier import in the same process."""
+    boolean = lf.family("张建国", spouse=False, causes=True, annual_income=True)
+    number = lf.family("王秀兰", sex="女", spouse=False, causes=1, annual_income=1)
+    for _ in range(2):  # the second time, every cell has been seen before
+        tables = lf.two_sheet_tables([boolean, number] if bool_first else [number, boolean])
+        report = run(lf.to_xlsx(tables), "汇总.xlsx", dry_run=True, mode="skip_invalid")
+        columns = {p.column for p in problems_at(report, "家庭档案", tables[0].row_for(boolean.head.id_number))}
+        assert columns == {"主要致困原因", "家庭年总收入（元）"}
+        assert problems_at(report, "家庭档案", tables[0].row_for(number.head.id_number)) == []
+        assert report.households_created == 1

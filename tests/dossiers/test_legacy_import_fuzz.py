@@ -14,7 +14,6 @@ import io
 import re
 from collections import Counter
 
-import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
