@@ -534,8 +534,12 @@ def test_rejected_rows_come_back_as_an_xlsx_that_can_be_fixed_and_imported(run):
 # --- re-import ---------------------------------------------------------------------------------------------------
 
 def test_reimporting_the_same_file_changes_nothing(run):
-    families = [lf.family("张建国", children=1), lf.family("王秀兰", sex="女")]
-    data = lf.to_xlsx(lf.two_sheet_tables(families))
+    families = [lf.family("张建国", children=1, annual_income="1.2万", causes="6、3"),
+                lf.family("王秀兰", sex="女", single_parent="√", legacy_category="低保户")]
+    tables = lf.two_sheet_tables(families)
+    tables[0].records[0]["id_number"] = lf.spaced_id(families[0].head.id_number)
+    tables[1].records[0]["id_number"] = lf.full_width_id(families[0].members[0].id_number)
+    data = lf.to_xlsx(tables)
     first = run(data, "汇总.xlsx")
     assert first.households_created == 2
     before = counts()
