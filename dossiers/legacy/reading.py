@@ -25,8 +25,10 @@ from pathlib import PureWindowsPath
 
 import python_calamine
 
-MAX_BYTES = 20 * 1024 * 1024
-MAX_UNCOMPRESSED = 200 * 1024 * 1024
+# A county's 100,000 households with their members come to about 40 MB of xlsx (344 MB of XML when the
+# writer uses inline strings rather than Excel's shared strings); bombs are caught by the ratio and extent checks.
+MAX_BYTES = 64 * 1024 * 1024
+MAX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_ZIP_ENTRIES = 1000
 MAX_ROWS = 1_000_000
 MAX_CELLS = 20_000_000  # rows × columns of a sheet's used range (calamine allocates the full rectangle)
