@@ -61,10 +61,12 @@ def load_demo() -> str:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
     from dossiers.demo import load_dossier_demo  # the household files hang on the tree and users above
+    from dossiers.legacy.demo import load_legacy_demo
 
     households = load_dossier_demo() if not _has_households() else 0
+    legacy = load_legacy_demo() if households else ""  # the import and the roster build on the files above
     return (f"行政区划 {regions} 条，新建工会单位 {unions + len(GRASSROOTS_UNITS)} 个，演示账号 {len(DEMO_USERS)} 个，"
-            f"家庭档案 {households} 户")
+            f"家庭档案 {households} 户{legacy}")
 
 
 def _has_households() -> bool:
