@@ -12,7 +12,7 @@ import re
 import pytest
 
 from dossiers.legacy.importer import run_import
-from dossiers.legacy.reading import UnreadableFile
+from dossiers.legacy.reading import MAX_BYTES, UnreadableFile
 from dossiers.models import Household, Member, RegisterEvent
 from tests.dossiers import legacy_files as lf
 
@@ -28,7 +28,8 @@ HOSTILE = [
     ("csv-named-xlsx", lf.csv_text_named_xlsx, "汇总.xlsx", "wrong_type"),
     ("xlsx-named-csv", lf.xlsx_named_csv, "汇总.csv", "wrong_type"),
     ("empty", lambda: b"", "汇总.xlsx", "empty"),
-    ("50-mb-garbage", lambda: lf.garbage(50 * 1024 * 1024), "汇总.xlsx", "too_large"),
+    ("50-mb-garbage", lambda: lf.garbage(50 * 1024 * 1024), "汇总.xlsx", None),
+    ("over-the-size-cap", lambda: bytes(MAX_BYTES + 1), "汇总.xlsx", "too_large"),
     ("garbage", lambda: lf.garbage(256 * 1024), "汇总.xlsx", "wrong_type"),
     ("truncated-xlsx", lf.truncated_xlsx, "汇总.xlsx", "corrupt"),
     ("sheet-range-A1-to-XFD1048576", lf.huge_extent_xlsx, "汇总.xlsx", "too_large"),
