@@ -84,9 +84,7 @@ def run_import(data: bytes, file_name: str, *, union: Union, user, mode: str = I
         _report_rejections(parsed, report)
         _count(plan, report)
         report.refused = bool(report.rejected_rows) and mode == ImportBatch.Mode.ALL_OR_NOTHING
-        if report.refused:
-            _count(merge.Plan(), report)
-        elif not dry_run:
+        if not report.refused and not dry_run and (plan.creates or plan.updates):
             _write(plan, union=union, region_code=region_code, user=user, batch=batch, file_name=file_name)
             report.written = True
     progress(total, total)
@@ -111,6 +109,7 @@ def _plan(parsed: ParsedFile, *, user, file_name: str) -> merge.Plan:
     candidates = [record for record in parsed.households if not record.has_problems and record.head_id]
     existing = merge.existing_households([record.head_id for record in candidates], path)
     people = {person.id_number for record in candidates for person in [record.head, *record.members]}
+    people.update(number for found in existing.values() for number in found.members)
     memberships = merge.open_memberships(sorted(people))
     today = timezone.localdate()
     plan = merge.Plan()
@@ -126,9 +125,22 @@ def _plan(parsed: ParsedFile, *, user, file_name: str) -> merge.Plan:
             plan.unchanged += 1
         elif outcome[0] == "create":
             plan.creates.append((record, *outcome[1:]))
+        elif message := _reopening_conflict(found, outcome[1], memberships, path):
+            record.source.reject("档案状态", message)
         else:
             plan.updates.append((record, found, *outcome[1:]))
     return plan
+
+
+def _reopening_conflict(found, changed: dict, memberships: dict, path: str) -> str | None:
+    """A closed file put back on the register takes all its members back: none may be in another open file."""
+    if changed.get("status") in (None, *merge.CLOSED_STATUSES) or found.status not in merge.CLOSED_STATUSES:
+        return None
+    for number in found.members:
+        membership = memberships.get(number)
+        if membership and membership[0] != found.id:
+            return "该户重新在档，但原成员" + merge.conflict_message(number, membership, path).removeprefix("身份证号 ")
+    return None
 
 
 def _check_memberships(record: HouseholdRecord, found, memberships: dict, path: str) -> None:

@@ -300,6 +300,8 @@ def _attach(member: PersonRecord, by_head: dict, parsed: ParsedFile, after: Hous
     if household is None:
         if member.head_id:
             member.source.reject("户主身份证号", "户主不在本文件中：找不到该户主身份证号对应的家庭")
+        elif not member.source.problems:
+            member.source.reject("户主身份证号", "找不到所属家庭：户主身份证号为空，上方也没有与户主关系为“本人”的行")
         parsed.loose_rows.append(member.source)
         return
     number = member.id_number

@@ -474,13 +474,6 @@ def test_all_or_nothing_writes_nothing_when_a_row_is_rejected(run):
     assert counts() == before
 
 
-ENGINE_ZEROES_REFUSED_COUNTS = (
-    "engine bug: run_import resets the counts to 0 when all_or_nothing refuses (importer.py: "
-    "`if report.refused: _count(merge.Plan(), report)`); the contract says households_created is what would be "
-    "created, for a dry run or a refused run too")
-
-
-@pytest.mark.xfail(reason=ENGINE_ZEROES_REFUSED_COUNTS, strict=True)
 @pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "run"])
 def test_a_refused_run_still_counts_what_would_be_created(run, dry_run):
     """The all-or-nothing preview is where the admin decides: it must say what the file would do once fixed."""
@@ -736,8 +729,6 @@ def test_the_rejected_rows_xlsx_never_holds_a_formula(run):
     assert any("HYPERLINK" in str(cell.value) for cell in cells)
 
 
-@pytest.mark.xfail(reason="engine bug: importer.py sets report.written = True after _write() even when the plan "
-                          "is empty (skip_invalid with every household rejected wrote nothing)", strict=True)
 def test_skip_invalid_with_every_household_rejected_writes_nothing(run):
     fam = lf.family("张建国", causes="没有原因")
     before = counts()
@@ -747,9 +738,6 @@ def test_skip_invalid_with_every_household_rejected_writes_nothing(run):
     assert not report.written
 
 
-@pytest.mark.xfail(reason="engine bug: rows.py _attach() puts a member row with no 户主身份证号 and no household "
-                          "above it into loose_rows without a problem: report.rejected is empty, its rejected_rows "
-                          "entry has reason '', yet all_or_nothing refuses", strict=True)
 def test_a_member_row_above_every_household_row_is_rejected_with_a_reason(run):
     """One sheet whose first data row is a 配偶 with no 户主身份证号: it belongs to no household in the file."""
     orphan = lf.person("李秀英", sex="女", relationship="配偶")
@@ -764,9 +752,6 @@ def test_a_member_row_above_every_household_row_is_rejected_with_a_reason(run):
     assert all(row["reason"] for row in report.rejected_rows)
 
 
-@pytest.mark.xfail(reason="engine bug: merge.write_updates() sets is_open=True on every member of a reopened "
-                          "household, including one now in another open file: IntegrityError "
-                          "(person_in_one_open_household) escapes run_import", strict=True)
 def test_reopening_an_exited_household_whose_old_member_moved_on_is_refused_cleanly(
         run, make_household, caseworker, target):
     """A household imported as 已脱困; its spouse later joined another open file; a new register says 在档 again."""
