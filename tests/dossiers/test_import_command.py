@@ -142,8 +142,9 @@ def test_a_missing_file_exits_2(tmp_path, admin_args):
                          ids=["caseworker", "other-county"])
 def test_it_refuses_a_user_without_the_right_to_import_there(register, county_admin, caseworker, user, union):
     path, _tables = register([lf.family("张建国")])
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError) as refused:
         lf.call_import_command(path, "--union", union, "--user", user)
+    assert refused.value.returncode == 3  # not 1: that means all-or-nothing refused the file's rows
     assert counts() == (0, 0, 0)
 
 
@@ -151,8 +152,9 @@ def test_it_refuses_a_user_without_the_right_to_import_there(register, county_ad
                          ids=["unknown-union", "unknown-user"])
 def test_it_names_an_unknown_union_or_user(register, unions, args):
     path, _tables = register([lf.family("张建国")])
-    with pytest.raises(CommandError, match="没有"):
+    with pytest.raises(CommandError, match="没有") as refused:
         lf.call_import_command(path, *args)
+    assert refused.value.returncode == 3
 
 
 def test_without_user_it_imports_as_the_system_account(register, unions, standard):

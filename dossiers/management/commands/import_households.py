@@ -1,7 +1,8 @@
 """python manage.py import_households FILE --union UNION_CODE [--dry-run] [--skip-invalid] [--json] [--user NAME]
 
 Exit status: 0 when it wrote what it was asked to (for --dry-run: when the import would go ahead),
-1 when all-or-nothing refused because of rejected rows, 2 when the file cannot be read.
+1 when all-or-nothing refused because of rejected rows, 2 when the file cannot be read, 3 when the union or user
+does not exist or the user may not import there.
 """
 
 import json
@@ -18,6 +19,7 @@ from dossiers.legacy.reading import UnreadableFile
 from hardship.models import Role, Union
 
 SYSTEM_USERNAME = "system-import"
+NOT_ALLOWED = 3
 
 
 class Command(BaseCommand):
@@ -34,7 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         union = Union.objects.filter(code=options["union"]).first()
         if union is None:
-            raise CommandError(f"没有单位代码为 {options['union']} 的工会单位")
+            raise CommandError(f"没有单位代码为 {options['union']} 的工会单位", returncode=NOT_ALLOWED)
         user = self._user(options["user"])
         mode = ImportBatch.Mode.SKIP_INVALID if options["skip_invalid"] else ImportBatch.Mode.ALL_OR_NOTHING
         try:
@@ -46,7 +48,7 @@ class Command(BaseCommand):
             self._say({"error": message} if options["json"] else message, options["json"], err=True)
             sys.exit(2)
         except PermissionDenied as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(str(error), returncode=NOT_ALLOWED) from None
         self._say(report.as_json() if options["json"] else self._summary(report), options["json"])
         if report.refused:
             sys.exit(1)
@@ -56,7 +58,7 @@ class Command(BaseCommand):
         if username:
             user = users.filter(username=username).first()
             if user is None:
-                raise CommandError(f"没有用户名为 {username} 的账号")
+                raise CommandError(f"没有用户名为 {username} 的账号", returncode=NOT_ALLOWED)
             return user
         root = Union.objects.filter(parent__isnull=True).order_by("path").first()
         user, created = users.get_or_create(username=SYSTEM_USERNAME, defaults={
