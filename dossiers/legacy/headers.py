@@ -116,12 +116,18 @@ def find_header_row(rows: list[list], *, max_scan: int = 10) -> int:
     raise HeaderNotFound(f"前 {max_scan} 行中没有找到表头：表头行至少要有 3 个可识别的列，如“姓名”“身份证号码”“工作单位”")
 
 
+_INVISIBLE = re.compile(r"[\s\u200b\ufeff]")
+
+
 def _cell_text(cell: object) -> str:
-    return "" if cell is None else re.sub(r"[\s\u200b\ufeff]", "", unicodedata.normalize("NFKC", str(cell)))
+    return "" if cell is None else _INVISIBLE.sub("", unicodedata.normalize("NFKC", str(cell)))
 
 
 def is_blank_row(row: list) -> bool:
-    return all(not _cell_text(cell) for cell in row or [])
+    for cell in row or ():
+        if cell is not None and cell != "" and (cell.__class__ is not str or _cell_text(cell)):
+            return False
+    return True
 
 
 def is_total_row(row: list) -> bool:

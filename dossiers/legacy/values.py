@@ -19,6 +19,7 @@ from dossiers.choices import Cause
 EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 1 = 1900-01-01 once the fake 1900-02-29 (serial 60) is skipped
 MAX_EXCEL_SERIAL = 2958465  # 9999-12-31
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_WHITESPACE_RUN = re.compile(r"\s+")
 _MONEY = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(万)?元?")
 _MONEY_LIMIT = Decimal(10) ** 15
 
@@ -256,7 +257,7 @@ def parse_text(raw: object, *, max_length: int) -> str:
         return ""
     if isinstance(raw, float) and math.isfinite(raw) and raw == int(raw):
         raw = int(raw)  # 13800138000.0 → "13800138000"
-    text = re.sub(r"\s+", " ", _ZERO_WIDTH.sub("", str(raw))).strip()
+    text = _WHITESPACE_RUN.sub(" ", _ZERO_WIDTH.sub("", str(raw))).strip()
     if len(text) > max_length:
         raise CellError(f"内容过长：最多 {max_length} 个字，现在是 {len(text)} 个字")
     return text
