@@ -159,22 +159,27 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-_ANY_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c|row)[\s/>]")
-_PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,9})"')
-_PLAIN_ROW = re.compile(rb'<row r="([0-9]{1,9})"')
+_CELL_LETTERS = re.compile(rb'<c r="([A-Z]{1,3})')
+_CELL_ROWS = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,9})"')
+_ROW_NUMBERS = re.compile(rb'<row r="([0-9]{1,9})"')
 
 
 def _scan_tags(chunk: bytes) -> tuple[int, int, int, int]:
     """(max row, max column, rows without r=, cells without r=) of the <row>/<c> tags in chunk.
 
-    What Excel and most writers produce (r= first, no namespace prefix) is read with two C-speed findall
-    calls; anything else falls back to looking at each tag."""
-    cells, rows = _PLAIN_CELL.findall(chunk), _PLAIN_ROW.findall(chunk)
-    if len(cells) + len(rows) == len(_ANY_TAG.findall(chunk)):
-        letters = {letters for letters, _row in cells}
-        numbers = {number for _letters, number in cells}.union(rows)
-        max_row = max(map(int, numbers), default=0)
-        return max_row, max((_column_number(x) for x in letters), default=0), 0, 0
+    What Excel and most writers produce (r= first, no namespace prefix) is read with a few C-speed counts and
+    findall calls; anything else in the chunk falls back to looking at each tag."""
+    cells, rows = chunk.count(b'<c r="'), chunk.count(b'<row r="')
+    # Every tag starting "<c" is a cell with r= first (so no <c>, <c/>, <cols>…), every "<row" has r= first,
+    # and no namespace prefix (":c", ":row") appears anywhere.
+    plain = cells == chunk.count(b"<c") and rows == chunk.count(b"<row")
+    if plain and b":c" not in chunk and b":row" not in chunk:
+        cell_rows = _CELL_ROWS.findall(chunk)
+        row_numbers = _ROW_NUMBERS.findall(chunk)
+        if len(cell_rows) == cells and len(row_numbers) == rows:
+            letters = set(_CELL_LETTERS.findall(chunk))
+            max_row = max(map(int, set(cell_rows).union(row_numbers)), default=0)
+            return max_row, max((_column_number(x) for x in letters), default=0), 0, 0
     max_row = max_column = implicit_rows = implicit_cells = 0
     for tag in _TAG.finditer(chunk):
         if tag[1] == b"c":
