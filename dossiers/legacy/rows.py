@@ -81,7 +81,7 @@ class SheetLayout:
     headers: list[str]
     columns: dict[str, int]
     kind: str  # "household" | "member" | "combined"
-    parsers: list[tuple[str, int, object, dict]] = field(default_factory=list)  # (key, column, parser, cache)
+    parsers: list[tuple[str, int, object]] = field(default_factory=list)  # (key, column, parser)
 
     def header_of(self, key: str) -> str:
         index = self.columns.get(key)
@@ -105,9 +105,9 @@ def parse_sheets(sheets: list[Sheet], progress=None) -> ParsedFile:
     by_head: dict[str, HouseholdRecord] = {}
     pending_members: list[PersonRecord] = []
     for layout, sheet in ((layout, _sheet_named(sheets, layout.name)) for layout in layouts):
-        for source in _data_rows(sheet, layout, parsed):
+        for source, values in _parsed_rows(sheet, layout, parsed):
             parsed.total_rows += 1
-            _take_row(source, layout, parsed, by_head, pending_members)
+            _take_row(source, values, layout, parsed, by_head, pending_members)
             if progress and parsed.total_rows % 2000 == 0:
                 progress(parsed.total_rows)
     for member in pending_members:
@@ -137,7 +137,7 @@ def _layout(sheet: Sheet, parsed: ParsedFile) -> SheetLayout | None:
     parsed.headers[sheet.name] = header_cells
     columns = mapping.columns
     layout = SheetLayout(sheet.name, index, header_cells, columns, _kind(columns))
-    layout.parsers = [(key, column, _parser(key, header_cells[column]), {}) for key, column in columns.items()
+    layout.parsers = [(key, column, _parser(key, header_cells[column])) for key, column in columns.items()
                       if key not in fields.IGNORED_FIELDS]
     return layout
 
@@ -189,8 +189,8 @@ def _is_footnote(row: list) -> bool:
 
 # --- one row -------------------------------------------------------------------------------------------------
 
-def _take_row(source: SourceRow, layout: SheetLayout, parsed: ParsedFile, by_head: dict, pending: list) -> None:
-    values = _parse_cells(source, layout)
+def _take_row(source: SourceRow, values: dict, layout: SheetLayout, parsed: ParsedFile, by_head: dict,
+              pending: list) -> None:
     person_values = {key: value for key, value in values.items() if key in PERSON_KEYS}
     head_id = person_values.pop("head_id_number", None)
     person = PersonRecord(source, person_values, head_id, person_values.get("id_number"))
@@ -209,26 +209,44 @@ def _take_row(source: SourceRow, layout: SheetLayout, parsed: ParsedFile, by_hea
         pending.append(person)
 
 
-_MISS = object()
-_CACHE_LIMIT = 20_000  # distinct values remembered per column: plenty for 性别 or 困难类别, bounded for 身份证号
+def _parsed_rows(sheet: Sheet, layout: SheetLayout, parsed: ParsedFile):
+    """(source row, its parsed values) for each data row. Parsing goes column by column: each distinct value of a
+    column is parsed once, then the rows are put back together; a cell that fails becomes the row's problem."""
+    sources = list(_data_rows(sheet, layout, parsed))
+    keys, columns, failed = [], [], set()
+    for key, column, parse in layout.parsers:
+        results = _parse_column([source.cells[column] if column < len(source.cells) else None
+                                 for source in sources], parse)
+        keys.append(key)
+        columns.append(results)
+        failed.update(index for index, result in enumerate(results) if result.__class__ is CellError)
+    rows = zip(*columns) if columns else (() for _source in sources)
+    for index, (source, row) in enumerate(zip(sources, rows)):
+        if index in failed:
+            yield source, _values_reporting_errors(source, layout, row)
+        else:
+            yield source, dict(zip(keys, row))
 
 
-def _parse_cells(source: SourceRow, layout: SheetLayout) -> dict:
-    """Each distinct raw value of a column is parsed once (results and errors are immutable)."""
+def _parse_column(cells: list, parse) -> list:
+    """Results (or CellErrors: immutable, so shared) of parse for each cell, each distinct value parsed once."""
+    kinds = {cell.__class__ for cell in cells}
+    if bool in kinds or (int in kinds and float in kinds):  # True == 1 == 1.0 as dict keys; they parse differently
+        return [_parse_or_error(parse, cell) for cell in cells]
+    results = {cell: _parse_or_error(parse, cell) for cell in set(cells)}
+    return list(map(results.__getitem__, cells))
+
+
+def _parse_or_error(parse, cell):
+    try:
+        return parse(cell)
+    except CellError as error:
+        return error
+
+
+def _values_reporting_errors(source: SourceRow, layout: SheetLayout, row: tuple) -> dict:
     values = {}
-    cells = source.cells
-    width = len(cells)
-    for key, column, parse, cache in layout.parsers:
-        raw = cells[column] if column < width else None
-        token = (raw.__class__, raw)  # 1, 1.0 and True hash alike but do not parse alike
-        result = cache.get(token, _MISS)
-        if result is _MISS:
-            try:
-                result = parse(raw)
-            except CellError as error:
-                result = error
-            if len(cache) < _CACHE_LIMIT:
-                cache[token] = result
+    for (key, column, _parse), result in zip(layout.parsers, row):
         if result.__class__ is CellError:
             source.reject(layout.headers[column], result.message)
         else:
