@@ -397,6 +397,21 @@ class GcClock:
         gc.callbacks.remove(self)
 
 
+def code_version() -> str:
+    """The commit the engine was imported from, and whether dossiers/legacy had uncommitted changes then."""
+    import subprocess
+
+    root = Path(__file__).parent.parent
+    try:
+        commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "dossiers/legacy"], cwd=root, capture_output=True,
+                               text=True, check=True).stdout.split()[1::2]
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return commit[:90] + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
+
+
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
     started = time.perf_counter()
     result = fn()
@@ -756,6 +771,7 @@ def run() -> list[dict]:
         except ImportError as error:
             print(f"\nthe import engine is not there yet ({error}); engine rows skipped")
             return rows_out
+        print(f"engine code: {code_version()}")
         previews, imports, reimports, gc_seconds = [], [], [], []
         for repeat in range(REPEATS):
             reset_files()
