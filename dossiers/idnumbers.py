@@ -69,6 +69,20 @@ def check_character(first17: str) -> str:
     return CHECK_CHARACTERS[sum(map(int.__mul__, map(int, first17), WEIGHTS)) % 11]
 
 
+_CLEAN_18 = re.compile(r"[1-8][0-9]{16}[0-9X]")
+
+
+def is_valid_18(number: str) -> bool:
+    """The quick yes for an already clean 18-character number (what most cells hold); anything else → parse()."""
+    if not _CLEAN_18.fullmatch(number) or number[:2] not in PROVINCE_CODES:
+        return False
+    try:
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return EARLIEST_BIRTH <= birth <= datetime.date.today() and number[17] == check_character(number[:17])
+
+
 def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
     number = normalize(raw or "")
     if not number:

@@ -245,6 +245,8 @@ def parse_id_number(raw: object) -> str:
         raw = str(raw)
     elif raw is not None and not isinstance(raw, str):
         raise CellError(f"身份证号码“{_shown(raw)}”无法识别")
+    if raw and len(raw) == 18 and idnumbers.is_valid_18(raw):
+        return raw
     try:
         return idnumbers.parse(raw or "").number
     except idnumbers.IdNumberError as error:

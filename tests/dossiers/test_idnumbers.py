@@ -239,3 +239,23 @@ def test_it_reports_disagreements_with_the_id_number():
         "sex": "性别与身份证号码不一致（号码中为 男）",
     }
     assert check_against(parse(CANONICAL), sex="M") == {"sex": "性别与身份证号码不一致（号码中为 女）"}
+
+
+def test_the_quick_check_agrees_with_the_full_parse_on_every_single_character_change():
+    """is_valid_18 is a shortcut for clean cells: it may only say yes where parse() says yes."""
+    from dossiers import idnumbers
+
+    rng = random.Random(11643)
+    numbers = [idnumbers.generate(f"{rng.choice(['11', '41', '65'])}0102", datetime.date(1950, 1, 1)
+                                  + datetime.timedelta(days=rng.randrange(25000)), rng.randrange(500),
+                                  rng.choice("MF")) for _ in range(60)]
+    for number in numbers:
+        assert idnumbers.is_valid_18(number)
+        for position in range(18):
+            for replacement in "0123456789X":
+                changed = number[:position] + replacement + number[position + 1:]
+                try:
+                    full = idnumbers.parse(changed).number == changed
+                except idnumbers.IdNumberError:
+                    full = False
+                assert idnumbers.is_valid_18(changed) == full, changed
