@@ -33,6 +33,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -83,7 +84,8 @@ class UnionChoiceField(forms.ModelChoiceField):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("文件"), help_text=_("Excel（.xlsx、.xls）或 CSV 文件，最大 20 MB"))
+    file = forms.FileField(label=_("文件"), help_text=format_lazy(_("Excel（.xlsx、.xls）或 CSV 文件，最大 {max} MB"),
+                                                                  max=MAX_BYTES // 2 ** 20))
     union = UnionChoiceField(label=_("导入到单位"), queryset=Union.objects.none(), widget=UnfoldAdminSelectWidget,
                              help_text=_("新建的档案归属此单位；已有的档案按身份证号码更新，归属不变"))
     mode = forms.ChoiceField(label=_("导入方式"), choices=ImportBatch.Mode.choices,
