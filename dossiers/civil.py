@@ -292,7 +292,7 @@ def accept_match(entry: CivilRosterEntry, *, by, only_if_different: bool = False
     if not by.has_perm("dossiers.accept_civil_match", household):
         raise CivilMatchError(_("您没有权限采纳民政比对结果。"))
     if household.is_closed:
-        raise CivilMatchError(_("档案 %(file)s 已%(status)s，不能再修改。") % {
+        raise CivilMatchError(_("档案 %(file)s 已退出（%(status)s），不能再修改。") % {
             "file": household.file_number, "status": household.get_status_display()})
     changes = {name: value for name, value in _new_values(entry, household).items()
                if getattr(household, name) != value}
