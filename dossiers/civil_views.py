@@ -18,6 +18,7 @@ from dossiers import civil, idnumbers
 from dossiers.legacy.models import CivilRoster
 from dossiers.legacy.reading import MAX_BYTES, UnreadableFile
 from dossiers.search import paginate
+from dossiers.views import page_number
 from hardship.access import get_visible_or_404
 
 SECTION_LABELS = {
@@ -47,13 +48,6 @@ def _require_matching(request: HttpRequest, obj=None) -> None:
         raise PermissionDenied
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return int(request.GET.get("page", 1))
-    except ValueError:
-        return 1
-
-
 @login_required
 @require_GET
 def roster_list(request: HttpRequest) -> HttpResponse:
@@ -65,7 +59,7 @@ def roster_list(request: HttpRequest) -> HttpResponse:
                          accepted_count=Count("entries", filter=Q(entries__accepted_at__isnull=False)),
                          rejected_count=Func("rejected", function="jsonb_array_length",
                                              output_field=IntegerField())))
-    return render(request, "dossiers/civil_list.html", {"page": paginate(rosters, _page_number(request))})
+    return render(request, "dossiers/civil_list.html", {"page": paginate(rosters, page_number(request))})
 
 
 @login_required
@@ -105,7 +99,7 @@ def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         rows = civil.entries_in(roster, section)
     counts = civil.section_counts(roster, request.user)
-    page = paginate(rows, _page_number(request))
+    page = paginate(rows, page_number(request))
     for row in page.rows:
         row.masked_id = idnumbers.mask(row.id_number if section != "not_on_roster" else row.head_id_number)
     context = {

@@ -32,7 +32,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     view = request.GET.get("view", "")
-    page = paginate(households_for(request.user, filters, view), _page_number(request))
+    page = paginate(households_for(request.user, filters, view), page_number(request))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "view": view, "saved_views": SAVED_VIEWS, "query": query.urlencode()}
@@ -40,7 +40,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _page_number(request: HttpRequest) -> int:
+def page_number(request: HttpRequest) -> int:
+    """The ?page= number, 1 when it is missing or not a number."""
     try:
         return int(request.GET.get("page", 1))
     except ValueError:
