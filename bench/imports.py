@@ -377,10 +377,11 @@ def reset_files() -> None:
 
 
 class GcClock:
-    """Seconds spent in the cyclic garbage collector while active (gc.callbacks)."""
+    """Seconds spent in the cyclic garbage collector while active (gc.callbacks), and the objects it freed:
+    many freed objects mean the run left reference cycles that only a collection can reclaim."""
 
     def __init__(self) -> None:
-        self.seconds, self.collections, self._started = 0.0, 0, 0.0
+        self.seconds, self.collections, self.collected, self._started = 0.0, 0, 0, 0.0
 
     def __call__(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -388,6 +389,7 @@ class GcClock:
         else:
             self.seconds += time.perf_counter() - self._started
             self.collections += 1
+            self.collected += info["collected"]
 
     def __enter__(self) -> GcClock:
         gc.callbacks.append(self)
@@ -395,6 +397,43 @@ class GcClock:
 
     def __exit__(self, *exc) -> None:
         gc.callbacks.remove(self)
+
+
+class Phases:
+    """Wall-clock phases of run_import from its progress calls: (0, total) once the file is read, 70 % once the
+    rows are parsed, 80 % once they are matched against the files, 100 % at the end (see importer._run)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, int, int]] = []
+        self.started = self.ended = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.calls.append((time.perf_counter(), done, total))
+
+    def seconds(self) -> dict[str, float]:
+        if not self.calls:
+            return {}
+        total = self.calls[0][2]
+
+        def last(done: int) -> float | None:
+            return next((at for at, seen, _ in reversed(self.calls) if seen == done), None)
+
+        marks = [("read", self.calls[0][0]), ("parse", last(total * 7 // 10)), ("match", last(total * 8 // 10)),
+                 ("write", last(total)), ("return", self.ended)]
+        if any(at is None for _, at in marks):
+            return {}
+        phases, previous = {}, self.started
+        for name, at in marks:
+            phases[name] = at - previous
+            previous = at
+        return phases
+
+
+def median_phases(runs: list[dict[str, float]]) -> str:
+    runs = [run for run in runs if run]
+    if not runs:
+        return "(no progress calls)"
+    return ", ".join(f"{name} {statistics.median(run[name] for run in runs):.1f} s" for name in runs[0])
 
 
 def code_version() -> str:
@@ -591,6 +630,26 @@ def copy_tuples(model, rows: list[dict]) -> tuple[list[str], list[tuple]]:
     return [field.column for field in fields], tuples
 
 
+def copy_into_tables(copies: list[tuple[type[models.Model], list[str], list[tuple]]], *, history: bool) -> float:
+    """Seconds to COPY the rows into the real tables (their indexes, unique and foreign keys checked; with or
+    without the pghistory triggers), in a transaction that is rolled back."""
+    with transaction.atomic():
+        connection.ensure_connection()
+        raw = connection.connection
+        if not history:
+            for model, _columns, _rows in copies:
+                raw.execute(f"ALTER TABLE {model._meta.db_table} DISABLE TRIGGER USER")
+        started = time.perf_counter()
+        for model, columns, rows in copies:
+            with raw.cursor().copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        raw.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred foreign keys are checked here, not at commit
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return seconds
+
+
 def copy_rows(table: str, like: str, columns: list[str], rows: list[tuple]) -> float:
     """Seconds to COPY the rows into a fresh temp table shaped like `like` (no indexes, no triggers)."""
     with transaction.atomic():
@@ -612,16 +671,19 @@ def copy_rows(table: str, like: str, columns: list[str], rows: list[tuple]) -> f
 
 
 def engine_run(data: bytes, name: str, county: Union, admin: User, *, dry_run: bool = False,
-               union: Union | None = None, label: str = "") -> tuple[float, object, Union, GcClock]:
+               union: Union | None = None, label: str = "") -> tuple[float, object, Union, GcClock, Phases]:
     from dossiers.legacy.importer import run_import
 
     union = union or fresh_centre(county, label)
     batch = ImportBatch.objects.create(union=union, uploaded_by=admin, file_name=name, sha256="0" * 64,
                                        size=len(data), mode=ImportBatch.Mode.SKIP_INVALID)
+    phases = Phases()
     with GcClock() as clock:
-        seconds, report = timed(lambda: run_import(data, name, union=union, user=admin, mode="skip_invalid",
-                                                   dry_run=dry_run, batch=batch))
-    return seconds, report, union, clock
+        phases.started = time.perf_counter()
+        report = run_import(data, name, union=union, user=admin, mode="skip_invalid", dry_run=dry_run, batch=batch,
+                            progress=phases)
+        phases.ended = time.perf_counter()
+    return phases.ended - phases.started, report, union, clock, phases
 
 
 def check_import(report, union: Union, counts: dict, *, dry_run: bool, again: bool) -> None:
@@ -734,12 +796,15 @@ def run() -> list[dict]:
         reset_files()
         household_columns, household_tuples = copy_tuples(Household, model_households(household_sheet, county, admin))
         member_columns, member_tuples = copy_tuples(Member, model_members(member_sheet))
-        copies = {"households": [], "members": []}
+        copies = {"households": [], "members": [], "tables": [], "tables without history": []}
+        both = [(Household, household_columns, household_tuples), (Member, member_columns, member_tuples)]
         for _ in range(REPEATS):
             copies["households"].append(copy_rows("bench_households", Household._meta.db_table, household_columns,
                                                   household_tuples))
             copies["members"].append(copy_rows("bench_members", Member._meta.db_table, member_columns,
                                                member_tuples))
+            copies["tables"].append(copy_into_tables(both, history=True))
+            copies["tables without history"].append(copy_into_tables(both, history=False))
         del household_tuples, member_tuples, sheets, household_sheet, member_sheet
         gc.collect()
 
@@ -759,6 +824,8 @@ def run() -> list[dict]:
         rows_out.append(row("COPY households (temp table)", copies["households"], households, households))
         copy_all = [h + m for h, m in zip(copies["households"], copies["members"])]
         rows_out.append(row("COPY households + members", copy_all, rows, households))
+        rows_out.append(row("COPY into the tables (keys, history)", copies["tables"], rows, households))
+        rows_out.append(row("COPY into the tables, no history", copies["tables without history"], rows, households))
         rows_out.append(row("read: python-calamine", reads["calamine"], rows, baseline=None))
         rows_out.append(row("read: read_workbook (checks)", reads["read_workbook"], rows, baseline=None))
         rows_out.append({"what": "read: openpyxl read-only" + (f" (≈ from {limit:,} rows a sheet)" if limit else ""),
@@ -773,22 +840,28 @@ def run() -> list[dict]:
             return rows_out
         print(f"engine code: {code_version()}")
         previews, imports, reimports, gc_seconds = [], [], [], []
+        phases: dict[str, list[dict]] = {"preview": [], "import": [], "re-import": []}
         for repeat in range(REPEATS):
             reset_files()
             gc.collect()
-            seconds, report, union, _ = engine_run(data, name, county, admin, dry_run=True, label="preview")
+            seconds, report, union, _, steps = engine_run(data, name, county, admin, dry_run=True, label="preview")
             check_import(report, union, counts, dry_run=True, again=False)
             previews.append(seconds)
-            seconds, report, union, clock = engine_run(data, name, county, admin, label="import")
+            phases["preview"].append(steps.seconds())
+            seconds, report, union, clock, steps = engine_run(data, name, county, admin, label="import")
             check_import(report, union, counts, dry_run=False, again=False)
             imports.append(seconds)
+            phases["import"].append(steps.seconds())
             gc_seconds.append(clock.seconds)
-            seconds, report, _, _ = engine_run(data, name, county, admin, union=union)
+            seconds, report, _, _, steps = engine_run(data, name, county, admin, union=union)
             check_import(report, union, counts, dry_run=False, again=True)
             reimports.append(seconds)
+            phases["re-import"].append(steps.seconds())
             print(f"  run {repeat + 1}: preview {previews[-1]:.1f} s, import {imports[-1]:.1f} s "
-                  f"(gc {clock.seconds:.1f} s in {clock.collections} collections), re-import {reimports[-1]:.1f} s; "
-                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
+                  f"(gc {clock.seconds:.1f} s in {clock.collections} collections, {clock.collected:,} objects in "
+                  f"cycles freed), re-import {reimports[-1]:.1f} s; load average {os.getloadavg()[0]:.1f}", flush=True)
+        for what, runs in phases.items():
+            print(f"  {what} phases (medians): {median_phases(runs)}")
         rows_out.append(row("engine: import (skip_invalid)", imports, rows, households))
         rows_out.append(row("engine: preview (dry_run)", previews, rows, households))
         rows_out.append(row("engine: re-import, all unchanged", reimports, rows, households))
