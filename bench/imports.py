@@ -869,9 +869,10 @@ def run() -> list[dict]:
     engine = statistics.median(imports)
     print(f"\nstock: {stock_rate:,.0f} household rows/s; engine import: {rows / engine:,.0f} rows/s "
           f"({rows / engine / stock_rate:.1f}× stock, goal 25×), {households / engine:,.0f} household rows/s "
-          f"({households / engine / stock_rate:.1f}× stock); preview {statistics.median(previews):.1f} s (goal < 60 s); "
-          f"calamine reads {openpyxl_seconds / statistics.median(reads['calamine']):.1f}× faster than openpyxl; "
-          f"gc {statistics.median(gc_seconds):.1f} s of the import; peak RSS {peak_rss_mb():,.0f} MB")
+          f"({households / engine / stock_rate:.1f}× stock); preview {statistics.median(previews):.1f} s "
+          f"(goal < 60 s); calamine reads {openpyxl_seconds / statistics.median(reads['calamine']):.1f}× faster "
+          f"than openpyxl; gc {statistics.median(gc_seconds):.1f} s of the import; peak RSS {peak_rss_mb():,.0f} MB "
+          f"(this process, baselines included)")
     if PROFILE:
         with limits():
             profile_import(data, name, county, admin, rows)
