@@ -59,6 +59,7 @@ HOUSEHOLD_COLUMNS = [
     "income_other", "cost_illness", "cost_disability", "cost_schooling", "cost_housing", "cost_other",
     "filed_by_id", "reviewed_by_id", "entered_by_id", "previous_episode_id", "notice_ends_on", "registered_on",
     "reverify_due", "closed_on", "follow_up_until", "created_at", "updated_at",
+    "receives_dibao", "dibao_amount", "import_batch_id",
 ]
 MEMBER_COLUMNS = [
     "id", "household_id", "is_primary", "is_open", "name", "sex", "ethnicity", "relationship", "id_number",
@@ -460,6 +461,7 @@ def copy_register(rng, centres, statuses, created, county_of, end, filer_id, rev
                         filer_id, reviewer_id if status in REVIEWED_ONWARDS else None, filer_id, None,
                         notice_ends_on, registered_on, reverify_due, closed_on, follow_up_until,
                         created_at, fromtimestamp(updated_ts, utc),
+                        False, "0.00", None,
                     ))
                     for position, (name, male, relationship, id_number, birth_date, work, earns) in enumerate(
                             household_members):

@@ -241,6 +241,8 @@ def _parse_or_error(parse, cell):
     try:
         return parse(cell)
     except CellError as error:
+        # Kept, so drop what it drags along: the traceback's frames hold the whole parsed file in a cycle.
+        error.__context__ = error.__cause__ = error.__traceback__ = None
         return error
 
 
