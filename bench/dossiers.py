@@ -346,7 +346,7 @@ def copy_register(rng, centres, statuses, created, county_of, end, filer_id, rev
     fromtimestamp = datetime.datetime.fromtimestamp
     fromordinal = datetime.date.fromordinal
     household_sql = f"COPY {HOUSEHOLD_TABLE} ({', '.join(HOUSEHOLD_COLUMNS)}) FROM STDIN (FREEZE)"
-    member_sql = f"COPY {MEMBER_TABLE} ({', '.join(MEMBER_COLUMNS)}) FROM STDIN (FREEZE)"
+    member_sql = f"COPY {MEMBER_TABLE} ({', '.join(MEMBER_COLUMNS)}) FROM STDIN"
     households = len(statuses)
     member_id = 0
     progress_every = max(households // 10, 1)
@@ -369,7 +369,10 @@ def copy_register(rng, centres, statuses, created, county_of, end, filer_id, rev
             raw.execute("SET LOCAL synchronous_commit = off")
             raw.execute(f"TRUNCATE {', '.join([HOUSEHOLD_TABLE, *referencing])}")
             side.execute("SET synchronous_commit = off")
-            side.execute(f"TRUNCATE {MEMBER_TABLE}")
+            # Members load without FREEZE: civil-roster entries reference them, and only the household
+            # connection may truncate that table (it references households too).
+            if side.execute(f"SELECT EXISTS (SELECT 1 FROM {MEMBER_TABLE})").fetchone()[0]:
+                raise RuntimeError(f"{MEMBER_TABLE} is not empty: the register bench needs a fresh database")
             # Queued writers send from a thread, so generating rows overlaps the server's work.
             household_cursor, member_cursor = raw.cursor(), side.cursor()
             with household_cursor.copy(household_sql, writer=QueuedLibpqWriter(household_cursor)) as household_copy, \
