@@ -833,11 +833,6 @@ def run() -> list[dict]:
                          "households/s": "", "× stock": ""})
 
         # The engine.
-        try:
-            import dossiers.legacy.importer  # noqa: F401
-        except ImportError as error:
-            print(f"\nthe import engine is not there yet ({error}); engine rows skipped")
-            return rows_out
         print(f"engine code: {code_version()}")
         previews, imports, reimports, gc_seconds = [], [], [], []
         phases: dict[str, list[dict]] = {"preview": [], "import": [], "re-import": []}

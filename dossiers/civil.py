@@ -223,9 +223,6 @@ def match_entries(roster: CivilRoster, user) -> int:
 DIFFERS = ~Q(household__receives_dibao=F("on_dibao")) | (
     Q(on_dibao=True, amount__gt=0) & ~Q(household__dibao_amount=F("amount")))
 
-SECTIONS = ("differences", "consistent", "unmatched", "not_on_roster")
-
-
 def _matched(roster: CivilRoster) -> Q:
     """Matched to a file that is still in the roster's subtree (files transferred away are not shown)."""
     return Q(household__isnull=False, household__union__path__startswith=roster.union.path)

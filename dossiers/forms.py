@@ -18,10 +18,7 @@ def date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-MONEY_FIELDS = [
-    "income_wages", "income_business", "income_property", "income_transfers", "income_other",
-    "cost_illness", "cost_disability", "cost_schooling", "cost_housing", "cost_other",
-]
+MONEY_FIELDS = [*Household.INCOME_FIELDS, *Household.COST_FIELDS]
 
 
 class HouseholdForm(forms.ModelForm):

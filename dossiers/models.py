@@ -190,6 +190,9 @@ class Household(models.Model):
 
     objects = HouseholdQuerySet.as_manager()
 
+    INCOME_FIELDS = ("income_wages", "income_business", "income_property", "income_transfers", "income_other")
+    COST_FIELDS = ("cost_illness", "cost_disability", "cost_schooling", "cost_housing", "cost_other")
+
     class Meta:
         verbose_name = _("困难职工家庭档案")
         verbose_name_plural = _("困难职工家庭档案")

@@ -30,16 +30,14 @@ from openpyxl.utils import get_column_letter
 
 from dossiers import idnumbers
 from dossiers.choices import Relationship
-from dossiers.legacy.layout import COMBINED_COLUMNS, HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
+from dossiers.legacy.layout import (
+    COMBINED_COLUMNS, HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET, escape_formula,
+)
 from dossiers.models import Household, Member
 
 CHUNK_SIZE = 1000
-# Excel (and LibreOffice) run a cell starting with these as a formula; the importer drops the apostrophe again.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Digit strings that must stay text: Excel turns an 18-digit number into 4.10102E+17 and drops leading zeros.
 TEXT_KEYS = frozenset({"id_number", "head_id_number", "phone"})
-INCOME_FIELDS = ("income_wages", "income_business", "income_property", "income_transfers", "income_other")
-COST_FIELDS = ("cost_illness", "cost_disability", "cost_schooling", "cost_housing", "cost_other")
 MONEY_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 WIDE_COLUMNS = {"id_number": 21, "head_id_number": 21, "address": 36, "employer": 24, "phone": 14,
@@ -59,11 +57,6 @@ def export_queryset(households: QuerySet[Household]) -> Iterator[Household]:
     Health notes are never read: they are not exported and decrypting them would only cost time."""
     members = Member.objects.defer("health_notes").order_by("-is_primary", "pk")
     return households.prefetch_related(Prefetch("members", queryset=members)).iterator(chunk_size=CHUNK_SIZE)
-
-
-def escape_formula(text: str) -> str:
-    """A leading apostrophe when the text starts like a formula (the rule dossiers.legacy.fields undoes)."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 # --- rows ------------------------------------------------------------------------------------------------------
@@ -112,7 +105,7 @@ def person_values(member: Member, *, reveal: bool) -> dict[str, object]:
 
 def household_values(household: Household, people: list[Member], *, serial: int, reveal: bool) -> dict[str, object]:
     head = _primary(people)
-    incomes = {field: getattr(household, field) for field in INCOME_FIELDS}
+    incomes = {field: getattr(household, field) for field in Household.INCOME_FIELDS}
     return {
         # A file that somehow lacks its primary worker still shows whose file it is; the rest stays blank.
         **(person_values(head, reveal=reveal) if head else
@@ -141,7 +134,7 @@ def household_values(household: Household, people: list[Member], *, serial: int,
         "dibao_amount": household.dibao_amount,
         "annual_income": sum(incomes.values(), Decimal("0.00")),
         **incomes,
-        **{field: getattr(household, field) for field in COST_FIELDS},
+        **{field: getattr(household, field) for field in Household.COST_FIELDS},
         "bank_name": household.bank_name,
         "bank_branch": household.bank_branch,
         "bank_card": household.masked_bank_card,

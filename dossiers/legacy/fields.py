@@ -19,6 +19,7 @@ from dossiers.choices import (
     MedicalInsurance, ModelWorker, Relationship, Status, WorkStatus,
 )
 from dossiers.legacy import values
+from dossiers.models import Household
 from dossiers.legacy.values import CellError
 
 _SPACES = re.compile(r"\s+")
@@ -343,9 +344,7 @@ HOUSEHOLD_PARSERS: dict[str, Callable[[object], object]] = {
     "bank_name": text(64),
     "bank_branch": text(100),
     "bank_card": bank_card,
-    **{name: money for name in ("income_wages", "income_business", "income_property", "income_transfers",
-                                "income_other", "cost_illness", "cost_disability", "cost_schooling",
-                                "cost_housing", "cost_other")},
+    **{name: money for name in (*Household.INCOME_FIELDS, *Household.COST_FIELDS)},
 }
 
 # Columns read for information only: the serial number, notes, the per-capita figure (recomputed here).

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dossiers.legacy import merge, rows
+from dossiers.legacy.layout import escape_formula
 from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import read_workbook
 from dossiers.legacy.rows import HouseholdRecord, ParsedFile, RowProblem, SkippedRow, SourceRow
@@ -263,9 +264,11 @@ def rejected_rows_xlsx(rejected_rows: list[dict]) -> bytes:
 
 
 def _sheet_title(name: str, taken: dict) -> str:
+    """A legal sheet title (31 characters, no []:*?/\\) not already used in the workbook."""
     title = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "Sheet"
-    while title in taken:
-        title = f"{title[:28]}_{len(taken)}"
+    used = {sheet.title for sheet in taken.values()}
+    while title in used:
+        title = f"{title[:28]}_{len(used)}"
     return title
 
 
@@ -273,4 +276,4 @@ def _safe(text) -> str:
     """Text cells only, and never a formula: the same apostrophe escape the export uses (the import strips it)."""
     text = "" if text is None else str(text)
     text = "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 32)  # control characters are illegal in xlsx
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return escape_formula(text)

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.types.json import Jsonb
 
@@ -34,7 +32,6 @@ MEMBER_DATA = [
     "name", "sex", "ethnicity", "relationship", "birth_date", "health", "disability", "medical_insurance",
     "work_status", "able_to_work", "employer", "monthly_income",
 ]
-INCOME_FIELDS = ["income_wages", "income_business", "income_property", "income_transfers", "income_other"]
 PIPELINE_STATUSES = {status for status in Status.values if status not in (*fields.IMPORTABLE_STATUSES,
                                                                             Status.EXIT_PROPOSED)}
 
@@ -131,7 +128,7 @@ def household_values(record: HouseholdRecord, *, file_name: str, today: datetime
     values = {key: given[key] for key in HOUSEHOLD_DATA if key in given}
     if "phone" not in values and record.head.values.get("phone"):
         values["phone"] = record.head.values["phone"]
-    if "annual_income" in given and not any(key in given for key in INCOME_FIELDS):
+    if "annual_income" in given and not any(key in given for key in Household.INCOME_FIELDS):
         values["income_other"] = given["annual_income"]  # a legacy total, not broken down
     category, legacy = given.get("legacy_category", ("", ""))
     legacy = given.get("original_category") or legacy
@@ -339,6 +336,3 @@ def write_events(entries: list[tuple[int, str, str, str, str, dict]], *, user, n
         (household_id, transition, old, new, user.pk, now, reason, Jsonb(data))
         for household_id, transition, old, new, reason, data in entries))
 
-
-def money_total(values: dict) -> Decimal:
-    return sum((values.get(key, Decimal("0")) for key in INCOME_FIELDS), Decimal("0"))

@@ -309,7 +309,7 @@ def _add_household(record: HouseholdRecord, parsed: ParsedFile, by_head: dict) -
         return
     first = by_head.get(head_id)
     if first is not None:
-        record.source.reject(_id_header(record), f"与{_where(first.source)}是同一户（建档职工身份证号相同），"
+        record.source.reject("身份证号码", f"与{_where(first.source)}是同一户（建档职工身份证号相同），"
                                                   f"同一户只能出现一次")
         return
     by_head[head_id] = record
@@ -342,10 +342,6 @@ def _merge_into_head(member: PersonRecord, household: HouseholdRecord) -> None:
     for key, value in member.values.items():
         if key != "relationship":
             household.head.values[key] = value
-
-
-def _id_header(record: HouseholdRecord) -> str:
-    return "身份证号码"
 
 
 def _where(source: SourceRow) -> str:
