@@ -18,9 +18,15 @@ class Status(models.TextChoices):
     EXITED = "exited", _("已脱困")
     RELIEVED = "relieved", _("已解困")
     REMOVED = "removed", _("已注销")
+    WITHDRAWN = "withdrawn", _("已撤回申请")
+    DECLINED = "declined", _("不予建档")
 
 
-CLOSED_STATUSES = (Status.EXITED, Status.RELIEVED, Status.REMOVED)
+# Files that left the register (exits), and applications that never reached it.
+EXIT_STATUSES = (Status.EXITED, Status.RELIEVED, Status.REMOVED)
+ENDED_APPLICATION_STATUSES = (Status.WITHDRAWN, Status.DECLINED)
+# A closed file holds none of its members: they may be filed elsewhere (see member_is_open).
+CLOSED_STATUSES = (*EXIT_STATUSES, *ENDED_APPLICATION_STATUSES)
 EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
 ON_REGISTER_STATUSES = (Status.REGISTERED, Status.EXIT_PROPOSED)
 

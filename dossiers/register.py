@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dossiers.choices import Category, Status
+from dossiers.choices import CLOSED_STATUSES, Category, Status
 from dossiers.models import (
-    ExitKind, ExitProposal, Household, LocalStandard, Objection, RegisterEvent, Transfer, Visit,
+    ExitKind, ExitProposal, Household, LocalStandard, Member, Objection, RegisterEvent, Transfer, Visit,
 )
+from hardship.bulk import copy_rows
 
 REVIEW_STAGES = (Status.SUBMITTED, Status.FIRST_REVIEWED, Status.VISITED, Status.REVIEWED, Status.CIVIL_CHECKED)
 
@@ -72,6 +73,37 @@ OTHER_EVENT_LABELS = {
 def event_label(name: str) -> str:
     spec = TRANSITIONS.get(name)
     return str(spec.label if spec else OTHER_EVENT_LABELS.get(name, name))
+
+
+def record_event(household: Household, transition: str, *, by, from_status: str, to_status: str,
+                 reason: str = "", **data) -> RegisterEvent:
+    """The one way a register event is written for one file (the bulk import uses record_events)."""
+    return RegisterEvent.objects.create(
+        household=household, transition=transition, from_status=from_status, to_status=to_status, actor=by,
+        reason=reason.strip(), data=data,
+    )
+
+
+def record_events(entries, *, by, at) -> None:
+    """(household id, transition, from, to, reason, data) for many files at once, COPYed in (imports)."""
+    from psycopg.types.json import Jsonb
+
+    columns = ["household_id", "transition", "from_status", "to_status", "actor_id", "at", "reason", "data"]
+    copy_rows(RegisterEvent._meta.db_table, columns, (
+        (household_id, transition, old, new, by.pk, at, reason, Jsonb(data))
+        for household_id, transition, old, new, reason, data in entries))
+
+
+def member_is_open(status: str) -> bool:
+    """Whether a file in this status holds its members: a person is in at most one open file (a unique index)."""
+    return status not in CLOSED_STATUSES
+
+
+def sync_open_members(household_ids) -> None:
+    """Set Member.is_open from each file's status; closes before it opens, so a clash is the index's to refuse."""
+    ids = list(household_ids)
+    Member.objects.filter(household_id__in=ids, household__status__in=CLOSED_STATUSES).update(is_open=False)
+    Member.objects.filter(household_id__in=ids).exclude(household__status__in=CLOSED_STATUSES).update(is_open=True)
 
 
 def available_transitions(household: Household, user) -> list[Transition]:

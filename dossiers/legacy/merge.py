@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from psycopg.copy import QueuedLibpqWriter
-from psycopg.types.json import Jsonb
 
 from dossiers import idnumbers
 from dossiers.choices import CLOSED_STATUSES, Category, Status
 from dossiers.legacy import fields
 from dossiers.legacy.rows import HouseholdRecord, PersonRecord
-from dossiers.models import FileNumberSequence, Household, Member, RegisterEvent
+from dossiers.models import FileNumberSequence, Household, Member
+from hardship.bulk import copy_rows as _copy
 
 # Household columns an import sets (and so may change on a later import), besides the primary worker's.
 HOUSEHOLD_DATA = [
@@ -210,15 +209,6 @@ def plan_record(record: HouseholdRecord, existing: Existing | None, *, file_name
 
 # --- writing ---------------------------------------------------------------------------------------------------
 
-def _copy(table: str, columns: list[str], rows) -> None:
-    """COPY rows in; a queued writer sends from a thread, so building rows here overlaps the server's work."""
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN", writer=QueuedLibpqWriter(raw)) as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
 def _next_ids(table: str, count: int) -> list[int]:
     if not count:
         return []
@@ -331,8 +321,6 @@ def _update_from_stage(model, changes: list[tuple[int, dict]], extra: dict | Non
 
 def write_events(entries: list[tuple[int, str, str, str, str, dict]], *, user, now) -> None:
     """(household id, transition, from, to, reason, data) → immutable RegisterEvent rows."""
-    columns = ["household_id", "transition", "from_status", "to_status", "actor_id", "at", "reason", "data"]
-    _copy(RegisterEvent._meta.db_table, columns, (
-        (household_id, transition, old, new, user.pk, now, reason, Jsonb(data))
-        for household_id, transition, old, new, reason, data in entries))
+    from dossiers.register import record_events
 
+    record_events(entries, by=user, at=now)
