@@ -31,10 +31,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dossiers import idnumbers, search
+from dossiers import search
 from dossiers.choices import CLOSED_STATUSES, Category, Status
 from dossiers.filing import assess_household
 from dossiers.models import Household, LocalStandard, Member, RegisterEvent
+from hardship import idnumbers
 from hardship.management.commands.load_regions import load_regions
 from hardship.models import PATH_SEPARATOR, Region, Union, User
 from hardship.unions import NATIONAL_CODE, create_regional_unions

@@ -50,7 +50,6 @@ from bench.dossiers import (
     AREA_MIX, BANKS, CAUSE_MIX, EMPLOYERS, ETHNICITY, GIVEN_FIRST, GIVEN_SECOND, HOUSING_MIX, KEY_GROUP_MIX,
     MEMBER_COUNTS, STREETS, SURNAMES, TAIL_SURNAMES, Picker,
 )
-from dossiers import idnumbers
 from dossiers.choices import (
     AreaBand, Category, Cause, Disability, Health, HousingType, KeyGroup, LegacyCategory, LegacyTier,
     MedicalInsurance, ModelWorker, Relationship, Status, WorkStatus,
@@ -58,6 +57,7 @@ from dossiers.choices import (
 from dossiers.legacy import layout, reading
 from dossiers.legacy.models import ImportBatch
 from dossiers.models import Household, LocalStandard, Member, RegisterEvent
+from hardship import idnumbers
 from hardship.management.commands.load_regions import load_regions
 from hardship.models import Region, Union, User
 from hardship.unions import NATIONAL_CODE, create_regional_unions

@@ -14,51 +14,22 @@ Arithmetic is exact Decimal; money is rounded to 0.01 ROUND_HALF_UP only when th
 The category is decided on the rounded per-capita figure, the one shown in the reasons, so the
 explanation never contradicts the category.
 
-Labels and reasons are plain Chinese strings for now (translation marking comes later).
+The outcome and the exclusions are the vocabulary of dossiers.choices (Outcome, Exclusion), labels included.
+The reasons are kept with the assessment as written, in Chinese, whatever the language of the page.
 """
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
+
+from django.utils import translation
+
+from dossiers.choices import Exclusion, Outcome
 
 RULE_VERSION = "2018.1"
 
 CENT = Decimal("0.01")
 MONTHS = 12
 
-
-class Category(StrEnum):
-    DEEP = "deep"
-    RELATIVE = "relative"
-    ACCIDENT = "accident"
-    NOT_ELIGIBLE = "not_eligible"
-
-
-CATEGORY_LABELS: dict[Category, str] = {
-    Category.DEEP: "深度困难",
-    Category.RELATIVE: "相对困难",
-    Category.ACCIDENT: "意外致困",
-    Category.NOT_ELIGIBLE: "不符合建档标准",
-}
-
-
-class Exclusion(StrEnum):
-    COMPANY = "company"
-    HOMES = "homes"
-    VEHICLE = "vehicle"
-    SCHOOLING = "schooling"
-    CONCEALMENT = "concealment"
-    REFUSES_WORK = "refuses_work"
-
-
-EXCLUSION_LABELS: dict[Exclusion, str] = {
-    Exclusion.COMPANY: "控制企业",
-    Exclusion.HOMES: "多套住房",
-    Exclusion.VEHICLE: "拥有机动车",
-    Exclusion.SCHOOLING: "子女高收费择校或自费留学",
-    Exclusion.CONCEALMENT: "拒绝调查或隐瞒收入",
-    Exclusion.REFUSES_WORK: "有劳动能力成员拒绝就业",
-}
 
 # Chinese names of the AssessmentInput amount fields, for validation messages.
 FIELD_LABELS: dict[str, str] = {
@@ -117,7 +88,7 @@ class AssessmentResult:
     imputed_income: Decimal
     rigid_costs: Decimal
     household_size: int
-    category: Category
+    category: Outcome  # compares equal to the Category of the same value
     exclusions: tuple[Exclusion, ...]
     reasons: tuple[str, ...]
     ratio_to_line: Decimal  # per_capita_monthly / poverty_line, 2 decimals
@@ -131,7 +102,7 @@ class AssessmentResult:
             "rigid_costs": str(self.rigid_costs),
             "household_size": self.household_size,
             "category": self.category.value,
-            "category_label": CATEGORY_LABELS[self.category],
+            "category_label": _chinese(self.category.label),
             "exclusions": [e.value for e in self.exclusions],
             "reasons": list(self.reasons),
             "ratio_to_line": str(self.ratio_to_line),
@@ -167,6 +138,12 @@ def _amount(value: object, label: str) -> Decimal:
     if amount < 0:
         raise ValueError(f"{label}不能为负数：{value}")
     return amount
+
+
+def _chinese(label) -> str:
+    """A choice label as written in the source (Chinese), not in the language of the current request."""
+    with translation.override(None):
+        return str(label)
 
 
 def _money(value: Decimal) -> Decimal:
@@ -232,16 +209,16 @@ def assess(
 
     # Income tests, on the published (rounded) per-capita figure.
     if per_capita < poverty_line:
-        income_category = Category.DEEP
+        income_category = Outcome.DEEP
         reasons.append(f"人均月收入 {per_capita} 元，低于当地低保标准 {_money(poverty_line)} 元")
     elif per_capita < relative_line:
-        income_category = Category.RELATIVE
+        income_category = Outcome.RELATIVE
         reasons.append(
             f"人均月收入 {per_capita} 元，不低于当地低保标准 {_money(poverty_line)} 元，"
             f"低于低保标准的 {_plain(relative_multiple)} 倍 {_money(relative_line)} 元"
         )
     else:
-        income_category = Category.NOT_ELIGIBLE
+        income_category = Outcome.NOT_ELIGIBLE
         reasons.append(
             f"人均月收入 {per_capita} 元，不低于低保标准的 {_plain(relative_multiple)} 倍 "
             f"{_money(relative_line)} 元"
@@ -249,10 +226,10 @@ def assess(
 
     # Accident rule, only when income alone does not qualify.
     category = income_category
-    if income_category == Category.NOT_ELIGIBLE and data.accident:
+    if income_category == Outcome.NOT_ELIGIBLE and data.accident:
         share_text = f"{_plain(accident_cost_share * 100)}%"
         if hardship_costs > total_income * accident_cost_share:
-            category = Category.ACCIDENT
+            category = Outcome.ACCIDENT
             reasons.append(
                 f"家庭申报突发事件、意外或重大疾病，年度致困支出 {_money(hardship_costs)} 元，"
                 f"超过家庭总收入 {_money(total_income)} 元的 {share_text}"
@@ -265,11 +242,11 @@ def assess(
 
     # Exclusions override everything.
     if exclusions:
-        category = Category.NOT_ELIGIBLE
+        category = Outcome.NOT_ELIGIBLE
         for exclusion in exclusions:
-            reasons.append(f"存在排除情形：{EXCLUSION_LABELS[exclusion]}")
+            reasons.append(f"存在排除情形：{_chinese(exclusion.label)}")
 
-    reasons.append(f"认定结果：{CATEGORY_LABELS[category]}")
+    reasons.append(f"认定结果：{_chinese(category.label)}")
 
     return AssessmentResult(
         per_capita_monthly=per_capita,

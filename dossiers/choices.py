@@ -32,9 +32,21 @@ ON_REGISTER_STATUSES = (Status.REGISTERED, Status.EXIT_PROPOSED)
 
 
 class Category(models.TextChoices):
+    """困难类别: what a file is registered under."""
+
     DEEP = "deep", _("深度困难")
     RELATIVE = "relative", _("相对困难")
     ACCIDENT = "accident", _("意外致困")
+
+
+class Outcome(models.TextChoices):
+    """认定结果 of the income test (dossiers.assessment): a category, or not eligible, under which no file is
+    registered. The categories are Category's own values and labels (Outcome.DEEP == Category.DEEP)."""
+
+    DEEP = Category.DEEP.value, Category.DEEP.label
+    RELATIVE = Category.RELATIVE.value, Category.RELATIVE.label
+    ACCIDENT = Category.ACCIDENT.value, Category.ACCIDENT.label
+    NOT_ELIGIBLE = "not_eligible", _("不符合建档标准")
 
 
 class Cause(models.IntegerChoices):
@@ -101,6 +113,8 @@ class LegacyCategory(models.TextChoices):
 
 
 class Exclusion(models.TextChoices):
+    """排除情形: any one makes a household not eligible, whatever its income."""
+
     COMPANY = "company", _("家庭成员控制企业")
     HOMES = "homes", _("拥有两套以上超当地标准住房")
     VEHICLE = "vehicle", _("拥有机动车（残疾人代步车除外）")

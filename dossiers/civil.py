@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dossiers import register
 from dossiers.choices import CLOSED_STATUSES
 from dossiers.legacy import headers, values
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry
@@ -301,10 +302,9 @@ def accept_match(entry: CivilRosterEntry, *, by, only_if_different: bool = False
         household.save(update_fields=[*changes, "updated_at"])
     entry.accepted_at, entry.accepted_by = timezone.now(), by
     entry.save(update_fields=["accepted_at", "accepted_by"])
-    return RegisterEvent.objects.create(
-        household=household, transition="civil_match", from_status=household.status, to_status=household.status,
-        actor=by, reason=_("民政比对：%(file)s 第%(row)d行") % {"file": entry.roster.file_name, "row": entry.row},
-        data={"roster": entry.roster_id, "row": entry.row, "on_dibao": entry.on_dibao, "amount": str(entry.amount)},
+    return register.record_civil_match(
+        household, by=by, reason=_("民政比对：%(file)s 第%(row)d行") % {"file": entry.roster.file_name, "row": entry.row},
+        roster=entry.roster_id, row=entry.row, on_dibao=entry.on_dibao, amount=str(entry.amount),
     )
 
 

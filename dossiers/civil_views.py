@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from dossiers import civil, idnumbers
+from dossiers import civil
 from dossiers.legacy.models import CivilRoster
 from dossiers.legacy.reading import MAX_BYTES, UnreadableFile
 from dossiers.search import paginate
 from dossiers.views import page_number
+from hardship import idnumbers
 from hardship.access import get_visible_or_404
 
 SECTION_LABELS = {
@@ -96,8 +97,8 @@ def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     if section == "not_on_roster":
         rows = civil.not_on_roster(roster, request.user)
-    else:
-        rows = civil.entries_in(roster, section)
+    else:  # a difference accepted before and since changed again in the file shows who accepted it
+        rows = civil.entries_in(roster, section).select_related("accepted_by")
     counts = civil.section_counts(roster, request.user)
     page = paginate(rows, page_number(request))
     for row in page.rows:

@@ -5,17 +5,21 @@ Every file is walked through the real register functions, so its events and hist
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import random
+import sys
 from decimal import Decimal
 
+import time_machine
 from django.db import transaction
 from django.utils import timezone
 
-from dossiers import idnumbers, register
+from dossiers import register
 from dossiers.choices import AreaBand, Category, Cause, HousingType, MedicalInsurance, Relationship, Status, WorkStatus
 from dossiers.filing import assess_household, save_household
-from dossiers.models import ExitKind, ExitProposal, Household, LocalStandard, Member, Visit
+from dossiers.models import ExitKind, Household, LocalStandard, Member
+from hardship import idnumbers
 from hardship.models import Region, Union, User
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
@@ -32,6 +36,8 @@ PLAN = [
     (Status.REGISTERED, "deep"), (Status.REGISTERED, "relative"), (Status.EXIT_PROPOSED, "relative"),
     (Status.EXITED, "relative"), (Status.RELIEVED, "deep"), (Status.REMOVED, "relative"),
 ]
+# Files that reach the register were filed and put on notice this many days ago (the notice is then over).
+NOTICE_STARTED_DAYS_AGO = 40
 LIFECYCLE = [Status.SUBMITTED, Status.FIRST_REVIEWED, Status.VISITED, Status.REVIEWED, Status.CIVIL_CHECKED,
              Status.IN_NOTICE, Status.REGISTERED]
 
@@ -54,11 +60,20 @@ def load_dossier_demo(*, seed: int = 2026) -> int:
         filer, checker = User.objects.get(username=caseworker), User.objects.get(username=reviewer)
         units = list(Union.objects.subtree_of(filer.home_union).order_by("code"))
         supervisor = User.objects.get(username="supervisor")
+        people = {"filer": filer, "checker": checker, "supervisor": supervisor}
         for index, (status, profile) in enumerate(PLAN):
-            household = _new_household(rng, units[index % len(units)], filer, profile, county, index)
-            _walk(household, status, filer=filer, checker=checker, supervisor=supervisor, profile=profile)
+            with _clock_for(status):  # files on the register were filed and noticed weeks ago, by the real register
+                household = _new_household(rng, units[index % len(units)], filer, profile, county, index)
+                _walk(household, status, profile=profile, **people)
+            _finish(household, status, **people)
             made += 1
     return made
+
+
+def _clock_for(status: str):
+    if status in (Status.DRAFT, Status.RETURNED) or status in LIFECYCLE[:-1]:
+        return contextlib.nullcontext()
+    return time_machine.travel(timezone.now() - datetime.timedelta(days=NOTICE_STARTED_DAYS_AGO), tick=True)
 
 
 def _new_household(rng: random.Random, union: Union, filer: User, profile: str, county: str, index: int) -> Household:
@@ -99,48 +114,57 @@ def _member(name, relationship, birth, county, seq, sex, work_status, primary=Fa
 
 
 def _walk(household: Household, status: str, *, filer, checker, supervisor, profile: str) -> None:
+    """The review chain up to the public notice: filed by `filer`, 初审 by `checker`, 复核 by `supervisor`."""
     if status == Status.DRAFT:
         return
     if profile == "accident":
         assess_household(household, by=filer, final_category=Category.ACCIDENT,
                          override_reason="家庭成员突发重病，医疗支出占收入八成以上")
     steps = LIFECYCLE[:LIFECYCLE.index(status) + 1] if status in LIFECYCLE else LIFECYCLE
-    today = timezone.localdate()
+    steps = [step for step in steps if step != Status.REGISTERED]
     for step in (Status.SUBMITTED, *steps[1:]) if status != Status.RETURNED else (Status.SUBMITTED,):
-        _step(household, step, filer=filer, checker=checker, today=today)
+        _step(household, step, filer=filer, checker=checker, supervisor=supervisor)
     if status == Status.RETURNED:
         register.return_for_correction(household, by=checker, reason="收入证明不全，请补充近 12 个月工资流水")
-    elif status in (Status.EXIT_PROPOSED, Status.EXITED, Status.RELIEVED, Status.REMOVED):
-        _exit(household, status, filer=filer, supervisor=supervisor)
 
 
-def _step(household: Household, step: str, *, filer, checker, today) -> None:
+def _step(household: Household, step: str, *, filer, checker, supervisor) -> None:
     if step == Status.SUBMITTED:
         register.submit(household, by=filer)
     elif step == Status.FIRST_REVIEWED:
         register.first_review(household, by=checker, reason="材料齐全，同意入户调查")
     elif step == Status.VISITED:
-        visit = Visit(visited_on=today - datetime.timedelta(days=20), findings="家中陈设简陋，收入情况与申报一致",
-                      signed_application=True, finance_authorisation=True)
-        register.record_visit(household, by=filer, visit=visit)
+        register.record_visit(household, by=filer, visited_on=timezone.localdate(), signed_application=True,
+                              finance_authorisation=True, findings="家中陈设简陋，收入情况与申报一致")
     elif step == Status.REVIEWED:
-        register.review(household, by=checker, reason="复核属实")
+        register.review(household, by=supervisor, reason="复核属实")
     elif step == Status.CIVIL_CHECKED:
         register.record_civil_check(household, by=filer, reason="民政核对：未享受低保")
     elif step == Status.IN_NOTICE:
-        register.start_notice(household, by=filer, starts_on=today - datetime.timedelta(days=10))
-    elif step == Status.REGISTERED:
-        register.finish_notice(household, by=filer, reason="公示无异议")
+        try:
+            register.start_notice(household, by=filer)
+        except register.TransitionError as error:  # a year the working calendar does not cover yet
+            print(f"演示档案 {household.file_number} 停在待公示：{error}", file=sys.stderr)
+
+
+def _finish(household: Household, status: str, *, filer, checker, supervisor) -> None:
+    """Today: the notice ends and the file enters the register; exits are proposed and approved."""
+    if status in (Status.DRAFT, Status.RETURNED) or status in LIFECYCLE[:-1] or household.status != Status.IN_NOTICE:
+        return
+    register.finish_notice(household, by=filer, reason="公示无异议")
+    if status in (Status.EXIT_PROPOSED, Status.EXITED, Status.RELIEVED, Status.REMOVED):
+        _exit(household, status, filer=filer, supervisor=supervisor)
 
 
 def _exit(household: Household, status: str, *, filer, supervisor) -> None:
     kind = {Status.RELIEVED: ExitKind.RELIEF, Status.REMOVED: ExitKind.REMOVAL}.get(status, ExitKind.EXIT)
-    proposal = ExitProposal(kind=kind, evidence="连续 6 个月人均收入高于当地低保标准",
-                            monthly_incomes=[Decimal("980"), Decimal("1000"), Decimal("1020"), Decimal("990"),
-                                             Decimal("1050"), Decimal("1100")],
-                            removal_reason="retirement" if kind == ExitKind.REMOVAL else "")
-    if kind == ExitKind.RELIEF:
-        proposal.evidence = "配偶重病无劳动能力，已纳入低保兜底并享受定期帮扶"
-    register.propose_exit(household, by=filer, proposal=proposal)
+    evidence = {ExitKind.RELIEF: "配偶重病无劳动能力，已纳入低保兜底并享受定期帮扶",
+                ExitKind.REMOVAL: "本人已办理退休，家庭收入稳定"}.get(kind, "连续 6 个月人均收入高于当地低保标准")
+    months = register.evidence_months()
+    incomes = [Decimal("980"), Decimal("1000"), Decimal("1020"), Decimal("990"), Decimal("1050"), Decimal("1100")]
+    register.propose_exit(household, by=filer, kind=kind, reason=evidence,
+                          removal_reason="retirement" if kind == ExitKind.REMOVAL else "",
+                          monthly_incomes=incomes[-len(months):] if kind == ExitKind.EXIT else [],
+                          first_income_month=months[0] if kind == ExitKind.EXIT else None)
     if status != Status.EXIT_PROPOSED:
         register.approve_exit(household, by=supervisor, reason="同意")

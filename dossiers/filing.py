@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dossiers import assessment
-from dossiers.choices import CLOSED_STATUSES, NOT_WORKING, Status
+from dossiers.register import member_is_open
+from dossiers.choices import NOT_WORKING, Status
 from dossiers.models import Assessment, FileNumberSequence, Household, LocalStandard, Member
-
-WORKING_AGE = range(16, 60)
 
 
 class FilingError(Exception):
@@ -82,7 +81,7 @@ def _save_members(household: Household, members: list[Member]) -> None:
     household.members.update(is_primary=False)  # the one primary is set again below, whoever it is now
     for member in sorted(members, key=lambda m: not m.is_primary):  # the primary first: stable ordering
         member.household = household
-        member.is_open = household.status not in CLOSED_STATUSES
+        member.is_open = member_is_open(household.status)
         member.save()
 
 
@@ -106,8 +105,13 @@ def assessment_input(household: Household, members: list[Member], on=None) -> as
 
 
 def _able_bodied_unemployed(member: Member, on) -> bool:
+    return member.able_to_work and member.work_status in NOT_WORKING and of_working_age(member, on)
+
+
+def of_working_age(member: Member, on) -> bool:
+    """From WORKING_AGE_FROM up to (not including) the member's sex's retirement age (settings.RETIREMENT_AGE)."""
     age = on.year - member.birth_date.year - ((on.month, on.day) < (member.birth_date.month, member.birth_date.day))
-    return member.able_to_work and member.work_status in NOT_WORKING and age in WORKING_AGE
+    return settings.WORKING_AGE_FROM <= age < settings.RETIREMENT_AGE[member.sex]
 
 
 def standard_for(household: Household, on=None) -> LocalStandard:
@@ -136,6 +140,8 @@ def assess_household(household: Household, *, by, final_category: str = "", over
     data = assessment_input(household, members)
     result, standard = preview(household, members)
     final_category = final_category or result.category.value
+    if result.exclusions and final_category != result.category.value:
+        raise FilingError(_("存在排除情形，不予建档：排除情形不能通过调整类别改变。"), field="final_category")
     if final_category != result.category.value and not override_reason.strip():
         raise FilingError(_("调整建议的困难类别须填写理由。"), field="override_reason")
     return Assessment.objects.create(
@@ -168,7 +174,7 @@ def copy_as_new_episode(household: Household, *, by) -> Household:
     episode.save()
     for member in members:
         member.pk = member.id = None
-        member.household, member.is_open = episode, True
+        member.household, member.is_open = episode, member_is_open(episode.status)
         member.save()
     assess_household(episode, by=by)
     return episode

@@ -8,9 +8,9 @@ from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from dossiers import idnumbers
 from dossiers.choices import Category, Cause, Exclusion, KeyGroup, Status
 from dossiers.models import Household, Member
+from hardship import idnumbers
 from hardship.models import Union
 
 def date_input() -> forms.DateInput:
@@ -157,11 +157,19 @@ class SearchForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
+    """Every transition's form: the reason, and the file's version the page was drawn from (a stale page or a
+    second click of the same button is refused instead of moving the file twice)."""
+
     reason = forms.CharField(label=_("意见或理由"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, transition, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].required = transition.needs_reason
+
+    def arguments(self) -> dict:
+        """The keyword arguments of the register function: every field but the version."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
 
 
 class VisitTransitionForm(ReasonForm):
@@ -174,15 +182,7 @@ class VisitTransitionForm(ReasonForm):
 
 class StartNoticeForm(ReasonForm):
     starts_on = forms.DateField(label=_("公示开始日期"), widget=date_input(),
-                                help_text=_("张贴公示的日期；不能晚于今天。"))
-
-    def clean_starts_on(self):
-        from django.utils import timezone
-
-        starts_on = self.cleaned_data["starts_on"]
-        if starts_on > timezone.localdate():
-            raise forms.ValidationError(_("公示开始日期不能晚于今天。"))
-        return starts_on
+                                help_text=_("张贴公示的日期：今天，或民政核对之后已经张贴的日期。"))
 
 
 class CivilCheckForm(ReasonForm):
@@ -191,33 +191,47 @@ class CivilCheckForm(ReasonForm):
                                       decimal_places=2)
 
 
-class ReverifyForm(ReasonForm):
-    category = forms.ChoiceField(label=_("复核后的困难类别"), choices=Category.choices)
-
-
 class ExitProposalForm(ReasonForm):
+    """脱困 evidence is one field per named month (the last complete ones), each checked against that month's line."""
+
     kind = forms.ChoiceField(label=_("退出方式"))
     removal_reason = forms.ChoiceField(label=_("注销原因（注销时填写）"), required=False)
-    monthly_incomes = forms.CharField(
-        label=_("最近 6 个月家庭人均月收入（元，用逗号分隔，脱困时填写）"), required=False,
-        widget=forms.TextInput(attrs={"placeholder": "920, 950, 1000, 980, 1010, 1050"}),
-    )
 
     def __init__(self, *args, **kwargs):
         from dossiers.models import ExitKind, RemovalReason
+        from dossiers.register import evidence_months
 
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = ExitKind.choices
         self.fields["removal_reason"].choices = [("", "—")] + RemovalReason.choices
+        self.months = evidence_months()
+        for month in self.months:
+            self.fields[self.month_field(month)] = forms.DecimalField(
+                label=_("%(year)d年%(month)d月 家庭人均月收入（元）") % {"year": month.year, "month": month.month},
+                required=False, min_value=Decimal("0"), max_digits=12, decimal_places=2,
+                help_text=_("脱困时填写"),
+            )
 
-    def clean_monthly_incomes(self) -> list[Decimal]:
-        from decimal import InvalidOperation
+    @staticmethod
+    def month_field(month) -> str:
+        return f"income_{month:%Y_%m}"
 
-        raw = self.cleaned_data["monthly_incomes"].replace("，", ",").replace("、", ",")
-        try:
-            return [Decimal(part.strip()) for part in raw.split(",") if part.strip()]
-        except InvalidOperation as error:
-            raise forms.ValidationError(_("请填写数字，用逗号分隔。")) from error
+    def clean(self):
+        cleaned = super().clean()
+        from dossiers.models import ExitKind
+
+        incomes = [cleaned.get(self.month_field(month)) for month in self.months]
+        if cleaned.get("kind") == ExitKind.EXIT:
+            for month, income in zip(self.months, incomes):
+                if income is None and self.month_field(month) not in self.errors:
+                    self.add_error(self.month_field(month), _("脱困须填写每个月的人均收入。"))
+        cleaned["incomes"] = incomes if all(income is not None for income in incomes) else []
+        return cleaned
+
+    def arguments(self) -> dict:
+        data = self.cleaned_data
+        return {"kind": data["kind"], "removal_reason": data["removal_reason"], "reason": data["reason"],
+                "monthly_incomes": data["incomes"], "first_income_month": self.months[0] if data["incomes"] else None}
 
 
 class TransferForm(ReasonForm):

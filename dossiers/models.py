@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pghistory
 import pgtrigger
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
@@ -14,11 +16,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dossiers import idnumbers
 from dossiers.choices import (
     CLOSED_STATUSES, ETHNIC_CHOICES, AreaBand, Category, Cause, Disability, Exclusion, Health, HousingType,
     KeyGroup, LegacyCategory, LegacyTier, MedicalInsurance, ModelWorker, Relationship, Sex, Status, WorkStatus,
 )
+from hardship import idnumbers
 from hardship.access import ScopedQuerySet
 from hardship.fields import EncryptedTextField
 from hardship.models import Region, Union
@@ -172,8 +174,18 @@ class Household(models.Model):
 
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("建档人"), on_delete=models.PROTECT,
                                  related_name="+", editable=False)
+    first_reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("初审人"), on_delete=models.PROTECT,
+                                          related_name="+", null=True, blank=True, editable=False)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), on_delete=models.PROTECT,
                                     related_name="+", null=True, blank=True, editable=False)
+    # A re-grade found at re-verification waits here for a second person to confirm it.
+    pending_category = models.CharField(_("待确认的复核类别"), max_length=16, choices=Category.choices, blank=True,
+                                        editable=False)
+    pending_category_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("复核调整提出人"),
+                                            on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+                                            editable=False)
+    # Every transition moves it on; one that finds it moved since the user's page was loaded is refused.
+    register_version = models.PositiveIntegerField(_("流转版本"), default=0, editable=False)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), on_delete=models.PROTECT,
                                    related_name="+", editable=False)
     previous_episode = models.OneToOneField(
@@ -449,10 +461,12 @@ class ExitProposal(models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="exit_proposals")
     kind = models.CharField(_("退出方式"), max_length=16, choices=ExitKind.choices)
     removal_reason = models.CharField(_("注销原因"), max_length=16, choices=RemovalReason.choices, blank=True)
+    # Per-capita monthly income of the months before the proposal, oldest first, from first_income_month.
     monthly_incomes = ArrayField(
         models.DecimalField(max_digits=12, decimal_places=2), verbose_name=_("最近 6 个月人均收入"), default=list,
         blank=True,
     )
+    first_income_month = models.DateField(_("收入起始月份"), null=True, blank=True)
     evidence = models.TextField(_("依据"))
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT,
                                     related_name="+")
@@ -471,6 +485,13 @@ class ExitProposal(models.Model):
             models.UniqueConstraint(fields=["household"], condition=Q(approved__isnull=True),
                                     name="one_pending_exit_per_household"),
         ]
+
+    def income_by_month(self) -> list[tuple[datetime.date, Decimal]]:
+        """(first day of the month, per-capita income) for each month of the evidence, oldest first."""
+        if self.first_income_month is None:
+            return []
+        return [(self.first_income_month + relativedelta(months=index), Decimal(income))
+                for index, income in enumerate(self.monthly_incomes)]
 
 
 @pghistory.track()

@@ -51,4 +51,6 @@ def work_queues(user) -> list[Queue]:
                "view=in_notice"),
         _queue(_("本月到期复核"), households_for(user, {}, "reverify_due").order_by("reverify_due"),
                "view=reverify_due&sort=reverify"),
+        _queue(_("导入待核实"), households_for(user, {}, "imported_unverified").order_by("reverify_due", "pk"),
+               "view=imported_unverified&sort=reverify"),
     ]

@@ -21,6 +21,27 @@ def not_the_filer(user, household=None) -> bool:
 
 
 @rules.predicate
+def not_the_first_reviewer(user, household=None) -> bool:
+    """初审 and 复核 are two people: the first reviewer of this round may not also review it."""
+    return household is None or household.first_reviewed_by_id != user.pk
+
+
+@rules.predicate
+def has_pending_regrade(user, household=None) -> bool:
+    return household is None or bool(household.pending_category)
+
+
+@rules.predicate
+def no_pending_regrade(user, household=None) -> bool:
+    return household is None or not household.pending_category
+
+
+@rules.predicate
+def not_the_regrade_proposer(user, household=None) -> bool:
+    return household is None or household.pending_category_by_id != user.pk
+
+
+@rules.predicate
 def at_reviewing_level(user, household=None) -> bool:
     """复核 is done by a help centre or a county-or-higher union, not by the grassroots unit."""
     return user.home_union_id is not None and user.home_union.kind in REVIEWING_UNION_KINDS
@@ -41,6 +62,11 @@ def receives_the_transfer(user, transfer=None) -> bool:
     return transfer is None or (home is not None and transfer.to_union.path.startswith(home.path))
 
 
+@rules.predicate
+def not_the_requester(user, transfer=None) -> bool:
+    return transfer is None or transfer.requested_by_id != user.pk
+
+
 casework = (is_caseworker | is_supervisor) & in_scope
 
 rules.add_perm("dossiers.view_household", is_signed_in & in_scope)
@@ -54,18 +80,22 @@ rules.add_perm("dossiers.record_visit_note", is_caseworker & in_scope)
 rules.add_perm("dossiers.submit", is_caseworker & in_scope)
 rules.add_perm("dossiers.first_review", casework & not_the_filer)
 rules.add_perm("dossiers.record_visit", is_caseworker & in_scope)
-rules.add_perm("dossiers.review", casework & not_the_filer & at_reviewing_level)
+rules.add_perm("dossiers.review", casework & not_the_filer & not_the_first_reviewer & at_reviewing_level)
 rules.add_perm("dossiers.record_civil_check", casework)
 rules.add_perm("dossiers.start_notice", casework)
 rules.add_perm("dossiers.finish_notice", casework)
 rules.add_perm("dossiers.decide_objection", casework)
 rules.add_perm("dossiers.return_for_correction", casework)
-rules.add_perm("dossiers.reverify", casework)
+rules.add_perm("dossiers.withdraw", is_caseworker & in_scope)
+rules.add_perm("dossiers.decline", casework & not_the_filer)
+rules.add_perm("dossiers.reverify", casework & no_pending_regrade)
+rules.add_perm("dossiers.confirm_regrade", casework & has_pending_regrade & not_the_regrade_proposer)
+rules.add_perm("dossiers.reject_regrade", casework & has_pending_regrade & not_the_regrade_proposer)
 rules.add_perm("dossiers.propose_exit", is_caseworker & in_scope)
 rules.add_perm("dossiers.approve_exit", is_supervisor & in_scope & at_a_higher_union)
 rules.add_perm("dossiers.reject_exit", is_supervisor & in_scope & at_a_higher_union)
 rules.add_perm("dossiers.request_transfer", is_caseworker & in_scope)
-rules.add_perm("dossiers.accept_transfer", (is_caseworker | is_supervisor) & receives_the_transfer)
+rules.add_perm("dossiers.accept_transfer", (is_caseworker | is_supervisor) & receives_the_transfer & not_the_requester)
 rules.add_perm("dossiers.open_relapse", is_caseworker & in_scope)
 
 rules.add_perm("dossiers.view_localstandard", is_signed_in)

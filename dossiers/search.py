@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dossiers import idnumbers
 from dossiers.choices import Status
-from dossiers.models import Household, Member
+from dossiers.models import Household, Member, RegisterEvent
+from hardship import idnumbers
 from hardship.models import Union
 
 PAGE_SIZE = 25
@@ -23,6 +23,7 @@ SAVED_VIEWS = {
     "unchanged_year": _("一年未更新"),
     "in_notice": _("公示中"),
     "awaiting_me": _("待我审批"),
+    "imported_unverified": _("导入待核实"),
 }
 
 # Which statuses wait for which kind of user in "待我审批".
@@ -84,7 +85,17 @@ def _apply_saved_view(queryset: QuerySet[Household], user, view: str) -> QuerySe
     if view == "awaiting_me":
         statuses = AWAITING_SUPERVISOR if user.role == "supervisor" else AWAITING_CASEWORK
         return queryset.filter(status__in=statuses).exclude(filed_by=user)
+    if view == "imported_unverified":
+        return queryset.filter(status=Status.REGISTERED).filter(imported_unverified())
     return queryset
+
+
+def imported_unverified() -> Exists:
+    """Files the import put on the register that no one has re-verified (年度复核) since: their figures and
+    category are the old register's until a caseworker checks them."""
+    reverified = RegisterEvent.objects.filter(household=OuterRef(OuterRef("pk")), transition="reverify",
+                                              at__gt=OuterRef("at"))
+    return Exists(RegisterEvent.objects.filter(household=OuterRef("pk"), transition="import").filter(~Exists(reverified)))
 
 
 def _month_end(day: datetime.date) -> datetime.date:

@@ -12,43 +12,16 @@ from django.utils.translation import gettext as _
 
 from dossiers import forms, register
 from dossiers.filing import FilingError, assess_household
-from dossiers.models import ExitProposal, Household, Objection, Transfer, Visit
+from dossiers.models import Household, Objection, Transfer
 from hardship.access import get_visible_or_404
 
 TRANSITION_FORMS = {
     "record_visit": forms.VisitTransitionForm,
     "record_civil_check": forms.CivilCheckForm,
     "start_notice": forms.StartNoticeForm,
-    "reverify": forms.ReverifyForm,
     "propose_exit": forms.ExitProposalForm,
     "request_transfer": forms.TransferForm,
 }
-
-
-def perform(name: str, household: Household, user, data: dict):
-    """Call the register function for a transition with what its form collected."""
-    reason = data.get("reason", "")
-    if name == "record_visit":
-        visit = Visit(visited_on=data["visited_on"], companions=data["companions"], findings=data["findings"],
-                      signed_application=data["signed_application"],
-                      finance_authorisation=data["finance_authorisation"])
-        return register.record_visit(household, by=user, visit=visit, reason=reason)
-    if name == "record_civil_check":
-        return register.record_civil_check(household, by=user, reason=reason, on_dibao=data["on_dibao"],
-                                           dibao_amount=data["dibao_amount"])
-    if name == "start_notice":
-        return register.start_notice(household, by=user, reason=reason, starts_on=data["starts_on"])
-    if name == "reverify":
-        return register.reverify(household, by=user, reason=reason, category=data["category"])
-    if name == "propose_exit":
-        proposal = ExitProposal(kind=data["kind"], removal_reason=data["removal_reason"],
-                                monthly_incomes=data["monthly_incomes"], evidence=reason)
-        return register.propose_exit(household, by=user, proposal=proposal)
-    if name == "request_transfer":
-        return register.request_transfer(household, by=user, to_union=data["to_union"], reason=reason)
-    if name == "open_relapse":
-        return register.open_relapse(household, by=user, reason=reason)
-    return getattr(register, name)(household, by=user, reason=reason)
 
 
 @login_required
@@ -60,12 +33,15 @@ def transition(request: HttpRequest, file_number: str, name: str) -> HttpRespons
         raise Http404
     if not request.user.has_perm(spec.permission, household):
         raise PermissionDenied
+    today = timezone.localdate()
     form = TRANSITION_FORMS.get(name, forms.ReasonForm)(
-        request.POST or None, transition=spec, initial={"starts_on": timezone.localdate(), "visited_on": timezone.localdate()},
+        request.POST or None, transition=spec,
+        initial={"starts_on": today, "visited_on": today, "version": household.register_version},
     )
     if request.method == "POST" and form.is_valid():
+        household.register_version = form.cleaned_data["version"]  # the file as the user saw it
         try:
-            outcome = perform(name, household, request.user, form.cleaned_data)
+            outcome = register.perform(name, household, by=request.user, **form.arguments())
         except register.TransitionError as error:
             form.add_error(None, str(error))
         else:
@@ -86,7 +62,7 @@ def override_category(request: HttpRequest, file_number: str) -> HttpResponse:
         try:
             assess_household(household, by=request.user, **form.cleaned_data)
         except FilingError as error:
-            form.add_error("override_reason", str(error))
+            form.add_error(error.field if error.field in form.fields else None, str(error))
         else:
             messages.success(request, _("已重新评估并确定困难类别。"))
             return redirect("dossiers:detail", file_number=file_number)

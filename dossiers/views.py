@@ -10,12 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from dossiers import idnumbers, register
+from dossiers import register
 from dossiers.choices import Category
 from dossiers.filing import FilingError, existing_membership_message, preview, save_household
 from dossiers.forms import HouseholdForm, MemberFormSet, SearchForm
 from dossiers.models import Household, Member
 from dossiers.search import SAVED_VIEWS, households_for, paginate
+from hardship import idnumbers
 from hardship.access import get_visible_or_404
 from hardship.history import file_history
 from hardship.models import AccessRecord

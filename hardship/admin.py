@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from hardship.models import AccessRecord, Heartbeat, Region, Union, User
+from hardship.models import AccessRecord, CalendarDay, Heartbeat, Region, Union, User
 
 admin.site.site_header = _("困难职工解困脱困 · 管理后台")
 admin.site.site_title = _("困难职工帮扶管理")
@@ -128,3 +128,31 @@ class HeartbeatAdmin(ReadOnlyMixin, ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("hardship.view_heartbeat")
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(ModelAdmin):
+    """The national working calendar (hardship/workdays.py): holidays and make-up working days of
+    the years the chinese-calendar package does not cover yet, and corrections. Not union-scoped."""
+
+    list_display = ["day", "name", "is_working_day", "note"]
+    list_filter = ["is_working_day"]
+    search_fields = ["name", "note"]
+    date_hierarchy = "day"
+    ordering = ["-day"]
+    fields = ["day", "name", "is_working_day", "note"]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.has_perm("hardship.use_admin_site")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("hardship.view_calendarday") or self.has_change_permission(request, obj)
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.has_perm("hardship.add_calendarday")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("hardship.change_calendarday")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("hardship.delete_calendarday")

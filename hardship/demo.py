@@ -46,7 +46,11 @@ def describe_demo_users() -> list[tuple[str, str, str, str]]:
 
 
 @transaction.atomic
-def load_demo() -> str:
+def load_union_demo() -> str:
+    """The real regions and union tree, the demo counties' grassroots units and one account per role.
+
+    The household files are loaded on top of these by reporting.demo.load_demo (the core imports no feature app).
+    """
     regions = load_regions()
     unions = create_regional_unions()
     for code, name, kind, parent_code in GRASSROOTS_UNITS:
@@ -60,16 +64,4 @@ def load_demo() -> str:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
-    from dossiers.demo import load_dossier_demo  # the household files hang on the tree and users above
-    from dossiers.legacy.demo import load_legacy_demo
-
-    households = load_dossier_demo() if not _has_households() else 0
-    legacy = load_legacy_demo() if households else ""  # the import and the roster build on the files above
-    return (f"行政区划 {regions} 条，新建工会单位 {unions + len(GRASSROOTS_UNITS)} 个，演示账号 {len(DEMO_USERS)} 个，"
-            f"家庭档案 {households} 户{legacy}")
-
-
-def _has_households() -> bool:
-    from dossiers.models import Household
-
-    return Household.objects.exists()
+    return f"行政区划 {regions} 条，新建工会单位 {unions + len(GRASSROOTS_UNITS)} 个，演示账号 {len(DEMO_USERS)} 个"

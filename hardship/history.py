@@ -173,7 +173,7 @@ def _related_labels(events) -> dict[tuple, str]:
 
 
 def _display_value(model_field, value, labels) -> str:
-    from dossiers.idnumbers import mask
+    from hardship.idnumbers import mask
     from hardship.fields import EncryptedTextField
 
     if value is None or value == "":

@@ -239,3 +239,33 @@ class AccessRecord(models.Model):
     @property
     def scope_union(self) -> Union | None:
         return self.union
+
+
+# Deletions too: a removed holiday changes every notice counted across it.
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class CalendarDay(models.Model):
+    """A day of China's national working calendar entered by an administrator (hardship/workdays.py).
+
+    It wins over the chinese-calendar package: a holiday or make-up working day (调休) of a year the
+    package does not cover yet, or a correction. A year with at least one entered day counts as
+    covered, with every other day of it following the week (Monday–Friday work).
+    """
+
+    day = models.DateField(_("日期"), unique=True)
+    is_working_day = models.BooleanField(
+        _("上班"), default=False,
+        help_text=_("勾选：这一天上班（如调休上班的周末）；不勾选：这一天放假。"),
+    )
+    name = models.CharField(_("名称"), max_length=64, help_text=_("如“春节”“春节调休上班”。"))
+    note = models.CharField(
+        _("备注"), max_length=200, blank=True, help_text=_("依据文件或更正原因，如国务院办公厅的放假安排通知。"),
+    )
+
+    class Meta:
+        verbose_name = _("工作日历")
+        verbose_name_plural = _("工作日历")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        kind = _("上班") if self.is_working_day else _("放假")
+        return f"{self.day:%Y-%m-%d} {self.name}（{kind}）"

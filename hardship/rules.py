@@ -3,7 +3,7 @@
 import rules
 
 from hardship.access import is_in_scope
-from hardship.models import Role
+from hardship.models import Role, Union
 
 
 def has_role(*roles: str) -> rules.Predicate:
@@ -23,6 +23,14 @@ def in_scope(user, obj=None) -> bool:
 @rules.predicate
 def not_self(user, obj=None) -> bool:
     return obj is None or obj.pk != user.pk
+
+
+@rules.predicate
+def at_national_union(user) -> bool:
+    """The user's home union is 全国总工会 (a superuser, who may have none, counts as national)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or (user.home_union_id is not None and user.home_union.kind == Union.Kind.NATIONAL)
 
 
 is_caseworker = has_role(Role.CASEWORKER)
@@ -45,4 +53,10 @@ rules.add_perm("hardship.delete_user", rules.always_deny)  # accounts are deacti
 rules.add_perm("hardship.view_region", is_signed_in)
 rules.add_perm("hardship.view_heartbeat", is_admin)
 rules.add_perm("hardship.view_history", (is_admin | is_auditor) & in_scope)
+# The working calendar (hardship/workdays.py) is national: everyone reads it, only the national
+# union's administrators enter holidays and make-up working days.
+rules.add_perm("hardship.view_calendarday", is_signed_in)
+rules.add_perm("hardship.add_calendarday", is_admin & at_national_union)
+rules.add_perm("hardship.change_calendarday", is_admin & at_national_union)
+rules.add_perm("hardship.delete_calendarday", is_admin & at_national_union)
 rules.add_perm("hardship.use_admin_site", is_admin | is_auditor)

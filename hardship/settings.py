@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "axes",
     "hardship",
     "dossiers",
+    "reporting",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,11 @@ RELATIVE_HARDSHIP_MULTIPLE = env.float("RELATIVE_HARDSHIP_MULTIPLE", default=2.0
 ACCIDENT_COST_SHARE = env.float("ACCIDENT_COST_SHARE", default=0.8)
 PUBLIC_NOTICE_WORKING_DAYS = env.int("PUBLIC_NOTICE_WORKING_DAYS", default=5)
 EXIT_INCOME_MONTHS = env.int("EXIT_INCOME_MONTHS", default=6)
+# Working age for the minimum-wage imputation: from WORKING_AGE_FROM up to the statutory retirement age by sex.
+# The statutory ages (men 60, women workers 50, women cadres 55) rise step by step from 2025 under the 2024
+# decision on gradually delaying retirement (men to 63, women to 55 / 58 by 2040): raise these as it proceeds.
+WORKING_AGE_FROM = env.int("WORKING_AGE_FROM", default=16)
+RETIREMENT_AGE = {"M": env.int("RETIREMENT_AGE_MALE", default=60), "F": env.int("RETIREMENT_AGE_FEMALE", default=50)}
 RELAPSE_FOLLOW_UP_MONTHS = env.int("RELAPSE_FOLLOW_UP_MONTHS", default=12)
 
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True

@@ -5,7 +5,7 @@ from django.urls import include, path
 from hardship import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("reporting.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("households/", include("dossiers.urls")),

@@ -1,4 +1,4 @@
-"""Pages of the shared core: the home page per role, the union tree, its export, health."""
+"""Pages of the shared core: the union tree, its export, health (the role home pages are in reporting/)."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,38 +11,8 @@ from django.views.decorators.http import require_GET
 
 from hardship.access import get_visible_or_404
 from hardship.exports import export_response
-from hardship.history import recent_events_visible_to
-from hardship.models import AccessRecord, Heartbeat, Role, Union, User
+from hardship.models import Union
 from hardship.resources import UnionResource
-
-HOME_TEMPLATES = {
-    Role.CASEWORKER: "hardship/home_caseworker.html",
-    Role.SUPERVISOR: "hardship/home_supervisor.html",
-    Role.ADMIN: "hardship/home_admin.html",
-    Role.AUDITOR: "hardship/home_auditor.html",
-}
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    context = {"home_union": user.home_union}
-    if user.home_union_id:
-        context["children"] = child_unions_with_counts(user, user.home_union)
-        context["kind_counts"] = subtree_kind_counts(user.home_union)
-    if user.role in (Role.CASEWORKER, Role.SUPERVISOR):
-        from dossiers.queues import work_queues  # the casework apps hang their due items here
-
-        context["queues"] = work_queues(user)
-    if user.role == Role.CASEWORKER:
-        context["colleagues"] = colleagues_of(user)
-    elif user.role == Role.ADMIN:
-        context["users_by_role"] = users_by_role(user)
-        context["heartbeat"] = Heartbeat.objects.filter(name="beat").first()
-    elif user.role == Role.AUDITOR:
-        context["events"] = recent_events_visible_to(user, limit=50)
-        context["access_records"] = AccessRecord.objects.visible_to(user).select_related("user")[:50]
-    return render(request, HOME_TEMPLATES.get(user.role, HOME_TEMPLATES[Role.CASEWORKER]), context)
 
 
 @login_required
@@ -103,20 +73,3 @@ def _subtree_count(path_field: str) -> Subquery:
         .values("n")
     )
     return Subquery(inner, output_field=IntegerField())
-
-
-def subtree_kind_counts(union: Union) -> list[tuple[str, int]]:
-    """How many units of each kind lie below a unit, in the tree's order of kinds."""
-    counts = dict(
-        Union.objects.subtree_of(union).exclude(pk=union.pk).order_by().values_list("kind").annotate(n=Count("pk"))
-    )
-    return [(label, counts[value]) for value, label in Union.Kind.choices if counts.get(value)]
-
-
-def colleagues_of(user):
-    return User.objects.filter(home_union=user.home_union, is_active=True).exclude(pk=user.pk).order_by("username")
-
-
-def users_by_role(user) -> dict[str, int]:
-    counts = dict(User.objects.visible_to(user).filter(is_active=True).values_list("role").annotate(n=Count("pk")))
-    return {label: counts.get(value, 0) for value, label in Role.choices}

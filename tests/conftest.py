@@ -29,6 +29,14 @@ TREE = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash passwords with MD5 in every test: the deliberately slow default hasher (run for each user a
+    factory makes) costs far more than the tests themselves. Users that do sign in with a password
+    (tests/hardship/test_login.py, the browser journeys) are hashed and checked with it alike."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def unions(db) -> dict[str, Union]:
     made: dict[str, Union] = {}

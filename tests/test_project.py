@@ -1,6 +1,7 @@
 """The project itself: production settings pass the deploy check, migrations are complete, the
 embedded PostgreSQL starts from nothing, the demo loads the real union tree."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -98,3 +99,22 @@ def test_it_builds_the_regional_union_tree_idempotently():
     assert count == Region.objects.count() + 1  # one per region, plus the national union
     call_command("load_unions", verbosity=0)
     assert Union.objects.count() == count
+
+
+FEATURE_APPS = {"dossiers", "assistance", "reporting"}
+
+
+def test_it_keeps_the_core_free_of_feature_apps():
+    """hardship/ is the shared core: the feature apps depend on it, never the other way round."""
+    offending = []
+    for path in sorted((ROOT / "hardship").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            offending += [f"{path.relative_to(ROOT)}:{node.lineno} imports {module}"
+                          for module in modules if module.split(".")[0] in FEATURE_APPS]
+    assert not offending, "\n".join(offending)

@@ -40,12 +40,12 @@ from django.views.decorators.http import require_POST
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminRadioSelectWidget, UnfoldAdminSelectWidget
 
-from dossiers import idnumbers
 from dossiers.legacy.importer import rejected_rows_xlsx
 from dossiers.legacy.layout import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import MAX_BYTES, UnreadableFile, read_workbook
 from dossiers.tasks import finish, preview_batch, preview_import, run_import_batch
+from hardship import idnumbers
 from hardship.access import get_visible_or_404
 from hardship.admin import ReadOnlyMixin, ScopedAdmin
 from hardship.celery import app as celery_app

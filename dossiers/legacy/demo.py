@@ -22,12 +22,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from dossiers import civil, idnumbers
+from dossiers import civil
 from dossiers.choices import Status
 from dossiers.legacy.admin import receive_upload
 from dossiers.legacy.models import CivilRoster, ImportBatch
 from dossiers.models import Household
 from dossiers.tasks import import_batch
+from hardship import idnumbers
 from hardship.models import User
 
 REGISTER_FILE = "中原区困难职工家庭档案汇总表（2019年）.xlsx"

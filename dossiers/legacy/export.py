@@ -28,12 +28,12 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from dossiers import idnumbers
 from dossiers.choices import Relationship
 from dossiers.legacy.layout import (
     COMBINED_COLUMNS, HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET, escape_formula,
 )
 from dossiers.models import Household, Member
+from hardship import idnumbers
 
 CHUNK_SIZE = 1000
 # Digit strings that must stay text: Excel turns an 18-digit number into 4.10102E+17 and drops leading zeros.

@@ -221,7 +221,7 @@ IMPORTABLE_STATUSES = (Status.REGISTERED, Status.EXITED, Status.RELIEVED, Status
 def _status(raw: object) -> str:
     key = _key(raw)
     if key is None:
-        return str(Status.REGISTERED)
+        return ""  # says nothing: a new file is 在档, an existing one keeps its status
     if key in _STATUS_WORDS:
         return str(_STATUS_WORDS[key])
     labels = _labels(Status)
@@ -339,6 +339,7 @@ HOUSEHOLD_PARSERS: dict[str, Callable[[object], object]] = {
     "legacy_tier": legacy_tier,
     "status": status,
     "filed_on": optional_date,
+    "closed_on": optional_date,  # 退出日期 of a file kept as 已脱困 / 已解困 / 已注销
     "receives_dibao": optional_bool(False),
     "dibao_amount": money,
     "bank_name": text(64),

@@ -35,6 +35,7 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     "bank_name": ["开户银行", "开户行"],
     "bank_card": ["银行卡号", "银行账号", "帐号", "账号"],
     "filed_on": ["建档日期", "建档时间", "入档日期"],
+    "closed_on": ["退出日期", "退出时间", "脱困日期", "脱困时间", "解困日期", "解困时间", "注销日期", "注销时间"],
     "notes": ["备注", "说明", "其他情况"],
     # Columns of this system's own export (the same layout reads back in), also seen in newer registers.
     "status": ["档案状态", "状态", "在档状态", "帮扶状态"],

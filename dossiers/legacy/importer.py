@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dossiers.legacy import merge, rows
+from dossiers.legacy import assessments, merge, rows
 from dossiers.legacy.layout import escape_formula
 from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import read_workbook
@@ -42,6 +42,7 @@ class ImportReport:
     rejected: list[RowProblem] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # about the whole import, each said once
     rejected_rows: list[dict] = field(default_factory=list)
     total_rows: int = 0
     written: bool = False
@@ -61,6 +62,7 @@ class ImportReport:
                          for p in self.rejected],
             "skipped": [{"sheet": s.sheet, "row": s.row, "reason": s.reason} for s in self.skipped],
             "unknown_columns": self.unknown_columns,
+            "warnings": self.warnings,
         }
 
 
@@ -105,9 +107,11 @@ def _run(data: bytes, file_name: str, *, union: Union, user, mode: str, dry_run:
         progress(total * 8 // 10, total)
         _report_rejections(parsed, report)
         _count(plan, report)
+        standard = _standard(plan, region_code, report)
         report.refused = bool(report.rejected_rows) and mode == ImportBatch.Mode.ALL_OR_NOTHING
         if not report.refused and not dry_run and (plan.creates or plan.updates):
-            _write(plan, union=union, region_code=region_code, user=user, batch=batch, file_name=file_name)
+            _write(plan, union=union, region_code=region_code, user=user, batch=batch, file_name=file_name,
+                   standard=standard)
             report.written = True
     progress(total, total)
     return report
@@ -118,6 +122,16 @@ def _region_code(union: Union) -> str:
         if unit.region_id:
             return unit.region_id
     raise PermissionDenied("所选单位没有对应的行政区划，无法建档；请先在单位设置中填写行政区划")
+
+
+def _standard(plan: merge.Plan, region_code: str, report: ImportReport):
+    """The 低保 standard the new files on the register are assessed against; without one, a warning."""
+    if not any(assessments.assessable(record, values["status"]) for record, values, _people in plan.creates):
+        return None
+    standard, warning = assessments.standard_in_force(region_code, timezone.localdate())
+    if warning:
+        report.warnings.append(warning)
+    return standard
 
 
 def _lock(union: Union) -> None:
@@ -141,28 +155,15 @@ def _plan(parsed: ParsedFile, *, user, file_name: str) -> merge.Plan:
         if record.has_problems:
             continue
         outcome = merge.plan_record(record, found, file_name=file_name, today=today)
-        if isinstance(outcome, str) and outcome != "unchanged":
-            record.source.reject("", outcome)
+        if isinstance(outcome, merge.Refused):
+            record.source.reject(outcome.column, outcome.reason)
         elif outcome == "unchanged":
             plan.unchanged += 1
         elif outcome[0] == "create":
             plan.creates.append((record, *outcome[1:]))
-        elif message := _reopening_conflict(found, outcome[1], memberships, path):
-            record.source.reject("档案状态", message)
         else:
             plan.updates.append((record, found, *outcome[1:]))
     return plan
-
-
-def _reopening_conflict(found, changed: dict, memberships: dict, path: str) -> str | None:
-    """A closed file put back on the register takes all its members back: none may be in another open file."""
-    if changed.get("status") in (None, *merge.CLOSED_STATUSES) or found.status not in merge.CLOSED_STATUSES:
-        return None
-    for number in found.members:
-        membership = memberships.get(number)
-        if membership and membership[0] != found.id:
-            return "该户重新在档，但原成员" + merge.conflict_message(number, membership, path).removeprefix("身份证号 ")
-    return None
 
 
 def _check_memberships(record: HouseholdRecord, found, memberships: dict, path: str) -> None:
@@ -216,7 +217,7 @@ def _count(plan: merge.Plan, report: ImportReport) -> None:
     report.members_updated = plan.members_updated
 
 
-def _write(plan: merge.Plan, *, union: Union, region_code: str, user, batch, file_name: str) -> None:
+def _write(plan: merge.Plan, *, union: Union, region_code: str, user, batch, file_name: str, standard) -> None:
     now, today = timezone.now(), timezone.localdate()
     context = {"user": user.pk, "import_file": file_name, "import_batch": batch.pk if batch else None}
     with pghistory.context(**context):
@@ -225,8 +226,10 @@ def _write(plan: merge.Plan, *, union: Union, region_code: str, user, batch, fil
         made = merge.write_creates(plan.creates, union=union, region_code=region_code, user=user, batch=batch,
                                    today=today, now=now)
         merge.write_updates(plan.updates, now=now)
-        events = [(household_id, "import", "draft", status, _reason(file_name, record), _data(batch, file_name, record))
-                  for household_id, record, status in made]
+        if standard is not None:
+            assessments.write_assessments(made, standard=standard, user=user, now=now, today=today)
+        events = [(household_id, "import", "draft", values["status"], _reason(file_name, record),
+                   _data(batch, file_name, record)) for household_id, record, values, _people in made]
         events += [(existing.id, "import_update", existing.status, changed.get("status", existing.status),
                     _reason(file_name, record), _data(batch, file_name, record))
                    for record, existing, changed, _new, _changed in plan.updates]

@@ -1,6 +1,10 @@
 """The database side of an import: find the files the records match, refuse what would break the register,
 decide what is new, changed or unchanged, and write it set-based (COPY into the tables, UPDATE from a staging
 table) inside the caller's transaction. Triggers (django-pghistory) record every row written.
+
+An import brings files onto the system; it never moves an existing one through the register. A row that would
+close, reopen or re-grade an existing file is refused, saying what to do in the system instead: an exit goes
+through an exit proposal and its approval, a relapse through 返困重新建档, a re-grade through 年度复核.
 """
 
 from __future__ import annotations
@@ -9,13 +13,15 @@ import datetime
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import connection
 
-from dossiers import idnumbers
-from dossiers.choices import CLOSED_STATUSES, Category, Status
+from dossiers import register
+from dossiers.choices import ENDED_APPLICATION_STATUSES, EXIT_STATUSES, Category, Status
 from dossiers.legacy import fields
 from dossiers.legacy.rows import HouseholdRecord, PersonRecord
 from dossiers.models import FileNumberSequence, Household, Member
+from hardship import idnumbers
 from hardship.bulk import copy_rows as _copy
 
 # Household columns an import sets (and so may change on a later import), besides the primary worker's.
@@ -26,13 +32,18 @@ HOUSEHOLD_DATA = [
     "accident", "income_wages", "income_business", "income_property", "income_transfers", "income_other",
     "cost_illness", "cost_disability", "cost_schooling", "cost_housing", "cost_other",
 ]
-HOUSEHOLD_STATE = ["status", "head_name", "registered_on", "reverify_due"]
+HOUSEHOLD_STATE = ["status", "head_name", "registered_on", "reverify_due", "closed_on"]
 MEMBER_DATA = [
     "name", "sex", "ethnicity", "relationship", "birth_date", "health", "disability", "medical_insurance",
     "work_status", "able_to_work", "employer", "monthly_income",
 ]
-PIPELINE_STATUSES = {status for status in Status.values if status not in (*fields.IMPORTABLE_STATUSES,
-                                                                            Status.EXIT_PROPOSED)}
+# Files still being decided on: a row for one waits until it is done. Withdrawn and declined applications never
+# reached the register and are no match at all (existing_households leaves them out: the row files anew).
+PIPELINE_STATUSES = {status for status in Status.values
+                     if status not in (*fields.IMPORTABLE_STATUSES, Status.EXIT_PROPOSED, *ENDED_APPLICATION_STATUSES)}
+# The columns a refusal names (the file's own header may be a synonym of these).
+STATUS_COLUMN, CATEGORY_COLUMN, EXIT_DATE_COLUMN = "档案状态", "困难类别", "退出日期"
+_EXIT_WORDS = {Status.EXITED: "脱困", Status.RELIEVED: "解困", Status.REMOVED: "注销"}
 
 
 @dataclass
@@ -42,6 +53,14 @@ class Existing:
     status: str
     values: dict
     members: dict[str, dict] = field(default_factory=dict)  # id_number → member values (with "id")
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A row the import will not write: the column at fault and, in Chinese, why and what to do instead."""
+
+    column: str
+    reason: str
 
 
 @dataclass
@@ -69,7 +88,8 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 
 def existing_households(head_ids: list[str], scope_path: str) -> dict[str, Existing]:
     """The latest file in scope for each primary worker's ID number, with its members (raw rows: the ORM's
-    per-value converters cost more than the query on a county's 100,000 files)."""
+    per-value converters cost more than the query on a county's 100,000 files). A latest file that is a withdrawn
+    or declined application is no match: it never reached the register."""
     columns = ["id", "file_number", "status", "head_id_number", *HOUSEHOLD_DATA, *HOUSEHOLD_STATE]
     bank_card = Household._meta.get_field("bank_card")
     rows = _fetch(
@@ -81,6 +101,8 @@ def existing_households(head_ids: list[str], scope_path: str) -> dict[str, Exist
     found = {}
     for row in rows:
         values = dict(zip(columns, row))
+        if values["status"] in ENDED_APPLICATION_STATUSES:
+            continue
         values["bank_card"] = bank_card.from_db_value(values["bank_card"], None, connection)
         found[values["head_id_number"]] = Existing(values["id"], values["file_number"], values["status"], values)
     by_id = {existing.id: existing for existing in found.values()}
@@ -144,10 +166,12 @@ def household_values(record: HouseholdRecord, *, file_name: str, today: datetime
     if values.get("bank_card") is None:
         values.pop("bank_card", None)  # masked in the file: keep the card on record
     values["head_name"] = record.head.values["name"]
-    if "status" in given:
+    if given.get("status"):
         values["status"] = given["status"]
     if given.get("filed_on"):
         values["registered_on"] = given["filed_on"]
+    if given.get("closed_on"):
+        values["closed_on"] = given["closed_on"]
     return values
 
 
@@ -156,11 +180,25 @@ def person_values(person: PersonRecord) -> dict:
 
 
 def new_household_row(values: dict, *, status: str, today: datetime.date, file_name: str) -> dict:
+    """A file the import creates: on the register with its yearly re-verification due, or closed as the register
+    kept it, with the dates an approved exit would have given it (see register.approve_exit)."""
     registered_on = values.get("registered_on") or today
     row = {**values, "status": status, "registered_on": registered_on,
            "consent_basis": f"历史档案导入（{file_name}）"[:200]}
     row["reverify_due"] = registered_on + relativedelta(years=1) if status == Status.REGISTERED else None
+    if status in EXIT_STATUSES:
+        row.update(_closing_dates(status, values.get("closed_on") or today))
+    else:
+        row.pop("closed_on", None)  # an exit date on a file still on the register means nothing
     return row
+
+
+def _closing_dates(status: str, closed_on: datetime.date) -> dict:
+    """closed_on, and for an exit or relief (not a removal) the relapse follow-up to its end."""
+    dates = {"closed_on": closed_on}
+    if status != Status.REMOVED:
+        dates["follow_up_until"] = closed_on + relativedelta(months=settings.RELAPSE_FOLLOW_UP_MONTHS)
+    return dates
 
 
 def changes(old: dict, new: dict) -> dict:
@@ -172,29 +210,24 @@ def _comparable(key: str, value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def plan_record(record: HouseholdRecord, existing: Existing | None, *, file_name: str, today) -> tuple | str:
-    """("create", household, members) / ("update", …) / "unchanged", or a Chinese reason for refusing it."""
+def plan_record(record: HouseholdRecord, existing: Existing | None, *, file_name: str, today) -> tuple | str | Refused:
+    """("create", household, members) / ("update", …) / "unchanged", or Refused with the reason."""
     values = household_values(record, file_name=file_name, today=today)
     status = values.pop("status", None)
     people = [(record.head, {**person_values(record.head), "relationship": "self"})] + \
              [(member, person_values(member)) for member in record.members]
     if existing is None:
         status = status or Status.REGISTERED
-        if status not in fields.IMPORTABLE_STATUSES:
-            return f"档案状态“{Status(status).label}”不能通过导入建立，只能是在档、已脱困、已解困或已注销"
+        if refused := _refuse_new(status, values, today):
+            return refused
         return "create", new_household_row(values, status=status, today=today, file_name=file_name), \
             [dict(data, id_number=person.id_number) for person, data in people]
-    if existing.status in PIPELINE_STATUSES:
-        return f"该户档案 {existing.file_number} 正在办理中（{Status(existing.status).label}），请在系统中办结后再导入"
-    if status and status != existing.status and status not in fields.IMPORTABLE_STATUSES:
-        return f"档案状态“{Status(status).label}”不能通过导入设置，只能是在档、已脱困、已解困或已注销"
-    if status and existing.status == Status.EXIT_PROPOSED and status != existing.status:
-        return f"该户档案 {existing.file_number} 有待审批的退出申请，请在系统中审批后再导入"
-    if status:
-        values["status"] = status
-    changed = changes(existing.values, values)
-    if "status" in changed and changed["status"] == Status.REGISTERED and not existing.values.get("reverify_due"):
-        changed["reverify_due"] = (values.get("registered_on") or today) + relativedelta(years=1)
+    if refused := _refuse_register_change(existing, status, values):
+        return refused
+    changed = changes(existing.values, _existing_file_values(existing, values))
+    if existing.status == Status.REGISTERED and not existing.values.get("reverify_due"):
+        registered_on = values.get("registered_on") or existing.values.get("registered_on") or today
+        changed["reverify_due"] = registered_on + relativedelta(years=1)
     new_members, changed_members = [], []
     for person, data in people:
         old = existing.members.get(person.id_number)
@@ -205,6 +238,60 @@ def plan_record(record: HouseholdRecord, existing: Existing | None, *, file_name
     if not changed and not new_members and not changed_members:
         return "unchanged"
     return "update", changed, new_members, changed_members
+
+
+def _refuse_new(status: str, values: dict, today: datetime.date) -> Refused | None:
+    if status not in fields.IMPORTABLE_STATUSES:
+        return Refused(STATUS_COLUMN, f"档案状态“{Status(status).label}”不能通过导入建立，只能是在档、已脱困、已解困或已注销")
+    closed_on = values.get("closed_on")
+    if status in EXIT_STATUSES and closed_on:
+        if closed_on > today:
+            return Refused(EXIT_DATE_COLUMN, f"退出日期 {closed_on:%Y-%m-%d} 晚于今天")
+        if values.get("registered_on") and closed_on < values["registered_on"]:
+            return Refused(EXIT_DATE_COLUMN, f"退出日期 {closed_on:%Y-%m-%d} 早于建档日期 "
+                                             f"{values['registered_on']:%Y-%m-%d}")
+    return None
+
+
+def _refuse_register_change(existing: Existing, status: str | None, values: dict) -> Refused | None:
+    """An import never moves an existing file through the register: no exit, no reopening, no re-grade."""
+    number, current = existing.file_number, existing.status
+    label = Status(current).label
+    if current in PIPELINE_STATUSES:
+        return Refused(STATUS_COLUMN, f"该户档案 {number} 正在办理中（{label}），请在系统中办结后再导入")
+    if status and status != current:
+        if status not in fields.IMPORTABLE_STATUSES:
+            return Refused(STATUS_COLUMN, f"档案状态“{Status(status).label}”不能通过导入设置，"
+                                          f"只能是在档、已脱困、已解困或已注销")
+        if current == Status.EXIT_PROPOSED:
+            return Refused(STATUS_COLUMN, f"该户档案 {number} 有待审批的退出申请，请在系统中审批后再导入")
+        if current == Status.REGISTERED:
+            word = _EXIT_WORDS[status]
+            return Refused(STATUS_COLUMN, f"该户档案 {number} 在档，导入不能办理{word}退出：请在系统中提出{word}申请，"
+                                          f"由上级审批")
+        if status == Status.REGISTERED:
+            return Refused(STATUS_COLUMN, f"该户档案 {number} {label}，导入不能恢复在档：如该户返困，请在系统中对原档案"
+                                          f"办理“返困重新建档”")
+        return Refused(STATUS_COLUMN, f"该户档案 {number} {label}，导入不能改为“{Status(status).label}”："
+                                      f"退出方式以系统中审批的为准")
+    old, new = existing.values.get("category") or "", values.get("category") or ""
+    if register.member_is_open(current) and old and new and new != old:
+        return Refused(CATEGORY_COLUMN, f"该户档案 {number} 在档，困难类别为“{Category(old).label}”，导入不能改为"
+                                        f"“{Category(new).label}”：调整类别请在系统中通过年度复核重新评估")
+    return None
+
+
+def _existing_file_values(existing: Existing, values: dict) -> dict:
+    """What a row may change on a file already in the system: its data, never its status or grade; a closed
+    file's exit date only where the file has none (one imported as closed before the import recorded it)."""
+    values = dict(values)
+    if not values.get("category"):  # a blank 困难类别 says nothing: the file keeps its category
+        values.pop("category", None)
+        values.pop("accident", None)
+    closed_on = values.pop("closed_on", None)
+    if existing.status in EXIT_STATUSES and closed_on and not existing.values.get("closed_on"):
+        values.update(_closing_dates(existing.status, closed_on))
+    return values
 
 
 # --- writing ---------------------------------------------------------------------------------------------------
@@ -257,11 +344,10 @@ MEMBER_ROWS = RowBuilder([f for f in Member._meta.concrete_fields if f.attname !
 
 
 def write_creates(creates: list, *, union, region_code: str, user, batch, today, now) -> list[tuple]:
-    """COPY the new households and their members; returns (household id, record, status) for the events."""
+    """COPY the new households and their members; returns (household id, record, values, people) of each."""
     ids = _next_ids(Household._meta.db_table, len(creates))
     numbers = reserve_file_numbers(region_code, today.year, len(creates))
-    made = [(household_id, record, values["status"]) for (record, values, _people), household_id
-            in zip(creates, ids)]
+    made = [(household_id, record, values, people) for (record, values, people), household_id in zip(creates, ids)]
     fixed = {"union_id": union.pk, "region_id": region_code, "filed_by_id": user.pk, "entered_by_id": user.pk,
              "import_batch_id": batch.pk if batch else None, "created_at": now, "updated_at": now}
     _copy(Household._meta.db_table, HOUSEHOLD_ROWS.columns, (
@@ -270,7 +356,7 @@ def write_creates(creates: list, *, union, region_code: str, user, batch, today,
         for (record, values, _people), household_id, number in zip(creates, ids, numbers)))
     _copy(Member._meta.db_table, MEMBER_ROWS.columns, (
         MEMBER_ROWS.row({**person, "household_id": household_id, "is_primary": person["id_number"] == record.head_id,
-                         "is_open": values["status"] not in CLOSED_STATUSES})
+                         "is_open": register.member_is_open(values["status"])})
         for (record, values, people), household_id in zip(creates, ids) for person in people))
     return made
 
@@ -280,18 +366,13 @@ def write_updates(updates: list, *, now) -> None:
     _update_from_stage(Household, household_changes, extra={"updated_at": now})
     member_changes = [(member.pop("id"), member) for *_x, changed_members in updates for member in changed_members]
     _update_from_stage(Member, member_changes)
-    opened = {existing.id: changed["status"] not in CLOSED_STATUSES
-              for _r, existing, changed, _n, _c in updates if "status" in changed}
-    if opened:
-        for is_open in (True, False):
-            ids = [household_id for household_id, value in opened.items() if value is is_open]
-            Member.objects.filter(household_id__in=ids).update(is_open=is_open)
-    new_members = [(existing.id, existing.status if "status" not in changed else changed["status"], person)
-                   for _r, existing, changed, new, _c in updates for person in new]
     _copy(Member._meta.db_table, MEMBER_ROWS.columns, (
-        MEMBER_ROWS.row({**person, "household_id": household_id, "is_primary": False,
-                                  "is_open": status not in CLOSED_STATUSES})
-        for household_id, status, person in new_members))
+        MEMBER_ROWS.row({**person, "household_id": existing.id, "is_primary": False,
+                         "is_open": register.member_is_open(changed.get("status", existing.status))})
+        for _r, existing, changed, new, _c in updates for person in new))
+    moved = [existing.id for _r, existing, changed, _n, _c in updates if "status" in changed]
+    if moved:  # plan_record refuses every status change today; were one allowed, the members would follow it
+        register.sync_open_members(moved)
 
 
 def _update_from_stage(model, changes: list[tuple[int, dict]], extra: dict | None = None) -> None:

@@ -13,8 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import translation
 
-from dossiers import idnumbers
 from dossiers.choices import Cause
+from hardship import idnumbers
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)  # serial 1 = 1900-01-01 once the fake 1900-02-29 (serial 60) is skipped
 MAX_EXCEL_SERIAL = 2958465  # 9999-12-31

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import zoneinfo
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 
-from dossiers import idnumbers, register
+from dossiers import register
 from dossiers.choices import (
     AreaBand, Cause, Health, HousingType, MedicalInsurance, Relationship, Sex, Status, WorkStatus,
 )
 from dossiers.filing import save_household
-from dossiers.models import ExitKind, ExitProposal, Household, LocalStandard, Member, Visit
+from dossiers.models import ExitKind, Household, LocalStandard, Member
+from hardship import idnumbers
 from hardship.models import Region
 from tests.factories import UserFactory
 
@@ -79,12 +82,6 @@ def household_fields(union, **fields) -> dict:
     return {**defaults, **fields}
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The users these tests make never log in with a password: skip the deliberately slow hash."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def standard(unions) -> LocalStandard:
     """郑州市's standard: applies to both counties (中原区, 金水区) that have none of their own."""
@@ -133,52 +130,95 @@ def past_monday(weeks_ago: int = 3) -> datetime.date:
     return today - datetime.timedelta(days=today.weekday() + 7 * weeks_ago)
 
 
-def initial_visit() -> Visit:
-    return Visit(visited_on=timezone.localdate(), findings="入户核实：租住 40㎡ 私房，夫妻二人，收入属实。",
-                 signed_application=True, finance_authorisation=True)
+BEIJING = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
-def exit_proposal(kind: str = ExitKind.EXIT, **fields) -> ExitProposal:
-    defaults = dict(kind=kind, evidence="连续六个月工资流水", monthly_incomes=[POVERTY_LINE + 100] * 6)
-    return ExitProposal(**{**defaults, **fields})
+def at_beijing(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    """A moment of a Beijing calendar day, for time_machine.travel (date rules are tested at 23:30 and 00:30)."""
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=BEIJING)
+
+
+def after_the_notice(household: Household):
+    """The clock moved to the morning after the file's notice ended."""
+    return time_machine.travel(at_beijing(household.notice_ends_on + datetime.timedelta(days=1), 9), tick=False)
+
+
+def initial_visit(**fields) -> dict:
+    """The keyword arguments of register.record_visit for a complete home visit."""
+    return {"visited_on": timezone.localdate(), "findings": "入户核实：租住 40㎡ 私房，夫妻二人，收入属实。",
+            "signed_application": True, "finance_authorisation": True, **fields}
+
+
+def exit_proposal(kind: str = ExitKind.EXIT, **fields) -> dict:
+    """The keyword arguments of register.propose_exit: 脱困 with the last six months above the 800 line."""
+    months = register.evidence_months()
+    defaults = dict(kind=kind, reason="连续六个月工资流水", monthly_incomes=[POVERTY_LINE + 100] * len(months),
+                    first_income_month=months[0])
+    if kind != ExitKind.EXIT:
+        defaults.update(monthly_incomes=[], first_income_month=None)
+    return {**defaults, **fields}
 
 
 LIFECYCLE = [
     Status.DRAFT, Status.SUBMITTED, Status.FIRST_REVIEWED, Status.VISITED, Status.REVIEWED,
     Status.CIVIL_CHECKED, Status.IN_NOTICE, Status.REGISTERED, Status.EXIT_PROPOSED, Status.EXITED,
 ]
+# A file walked onto the register went through review and its notice this long ago (the clock is moved back for
+# those steps, then forward to now to finish the notice: no record is backdated).
+NOTICE_STARTED_DAYS_AGO = 30
 
 
-def walk_to(household: Household, status: str, *, filer, reviewer, supervisor) -> Household:
+def walk_to(household: Household, status: str, *, filer, reviewer, second_reviewer, supervisor) -> Household:
     """Drive a file forward with the real register functions until it has `status`."""
     steps = {
         Status.DRAFT: lambda: register.submit(household, by=filer),
         Status.RETURNED: lambda: register.submit(household, by=filer),
         Status.SUBMITTED: lambda: register.first_review(household, by=reviewer, reason="材料齐全"),
-        Status.FIRST_REVIEWED: lambda: register.record_visit(household, by=filer, visit=initial_visit()),
-        Status.VISITED: lambda: register.review(household, by=reviewer, reason="复核属实"),
+        Status.FIRST_REVIEWED: lambda: register.record_visit(household, by=filer, **initial_visit()),
+        Status.VISITED: lambda: register.review(household, by=second_reviewer, reason="复核属实"),
         Status.REVIEWED: lambda: register.record_civil_check(household, by=filer, reason="民政核对：未享受低保"),
-        Status.CIVIL_CHECKED: lambda: register.start_notice(household, by=filer, starts_on=past_monday()),
-        Status.IN_NOTICE: lambda: register.finish_notice(household, by=filer, today=timezone.localdate()),
-        Status.REGISTERED: lambda: register.propose_exit(household, by=filer, proposal=exit_proposal()),
+        Status.CIVIL_CHECKED: lambda: register.start_notice(household, by=filer),
+        Status.IN_NOTICE: lambda: _finish_notice(household, by=filer),
+        Status.REGISTERED: lambda: register.propose_exit(household, by=filer, **exit_proposal()),
         Status.EXIT_PROPOSED: lambda: register.approve_exit(household, by=supervisor, reason="同意脱困"),
     }
     if status not in LIFECYCLE:
         raise ValueError(f"walk_to cannot reach {status!r}")
+    past_the_notice = LIFECYCLE.index(status) > LIFECYCLE.index(Status.IN_NOTICE)
     guard = 0
     while household.status != status:
         if household.status not in steps or guard > len(LIFECYCLE):
             raise ValueError(f"walk_to cannot go from {household.status!r} to {status!r}")
-        steps[household.status]()
+        if past_the_notice and household.status in LIFECYCLE[:LIFECYCLE.index(Status.IN_NOTICE)]:
+            with time_machine.travel(timezone.now() - datetime.timedelta(days=NOTICE_STARTED_DAYS_AGO), tick=False):
+                steps[household.status]()
+        else:
+            steps[household.status]()
         guard += 1
     return household
 
 
+def _finish_notice(household: Household, *, by) -> None:
+    """Today if the notice is over; else (a file put on notice today by an earlier walk) the day after it ends."""
+    if timezone.localdate() > household.notice_ends_on:
+        register.finish_notice(household, by=by)
+    else:
+        with after_the_notice(household):
+            register.finish_notice(household, by=by)
+
+
 @pytest.fixture
-def walk(caseworker, reviewer, supervisor):
+def second_reviewer(unions):
+    """A caseworker of the 中原区 union: 复核 after `reviewer`'s 初审 (two different people)."""
+    return UserFactory(username="reviewer2", role="caseworker", home_union=unions["410102"], full_name="孙丽")
+
+
+@pytest.fixture
+def walk(caseworker, reviewer, second_reviewer, supervisor):
     """walk(household, status): walk_to with the usual people (filer `caseworker`)."""
 
     def go(household: Household, status: str) -> Household:
-        return walk_to(household, status, filer=caseworker, reviewer=reviewer, supervisor=supervisor)
+        return walk_to(household, status, filer=caseworker, reviewer=reviewer, second_reviewer=second_reviewer,
+                       supervisor=supervisor)
 
     return go

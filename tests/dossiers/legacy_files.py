@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import openpyxl
 import xlwt
 
-from dossiers import idnumbers
+from hardship import idnumbers
 from tests.dossiers.conftest import new_id_number
 
 TITLE = "XX区总工会困难职工家庭档案汇总表"

@@ -5,19 +5,17 @@ from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
+from django.utils import translation
 
 from dossiers.assessment import (
-    CATEGORY_LABELS,
-    EXCLUSION_LABELS,
     RULE_VERSION,
     AssessmentInput,
-    Category,
-    Exclusion,
     MemberInput,
     Standard,
     assess,
     input_as_dict,
 )
+from dossiers.choices import Category, Exclusion, Outcome
 
 STANDARD = Standard(poverty_line=D("600.00"), min_wage=D("2000.00"))
 ZERO = D(0)
@@ -80,7 +78,7 @@ def test_it_explains_a_deep_case_in_chinese():
     [
         ("7200.00", Category.RELATIVE),  # exactly 600.00: not below 低保
         ("7199.88", Category.DEEP),  # 599.99
-        ("14400.00", Category.NOT_ELIGIBLE),  # exactly 2 × 600 = 1200.00
+        ("14400.00", Outcome.NOT_ELIGIBLE),  # exactly 2 × 600 = 1200.00
         ("14399.88", Category.RELATIVE),  # 1199.99
     ],
 )
@@ -91,7 +89,7 @@ def test_it_treats_below_as_strict_at_the_boundaries(wages, category):
 def test_it_takes_the_relative_multiple_as_a_parameter():
     at_line = household(wages="10800")  # 900.00 = 1.5 × 600
     below = household(wages="10799.88")  # 899.99
-    assert assess(at_line, STANDARD, relative_multiple=D("1.5")).category == Category.NOT_ELIGIBLE
+    assert assess(at_line, STANDARD, relative_multiple=D("1.5")).category == Outcome.NOT_ELIGIBLE
     assert assess(below, STANDARD, relative_multiple=D("1.5")).category == Category.RELATIVE
     assert assess(at_line, STANDARD).category == Category.RELATIVE
     assert "低于低保标准的 1.5 倍 900.00 元" in assess(below, STANDARD, relative_multiple=D("1.5")).reasons[-2]
@@ -135,7 +133,7 @@ def accident_household(illness: str, accident: bool = True) -> AssessmentInput:
 
 def test_it_does_not_propose_accident_at_exactly_the_cost_share():
     result = assess(accident_household("96000"), STANDARD)
-    assert result.category == Category.NOT_ELIGIBLE
+    assert result.category == Outcome.NOT_ELIGIBLE
     assert any("未超过家庭总收入 120000.00 元的 80%" in r for r in result.reasons)
 
 
@@ -147,21 +145,21 @@ def test_it_proposes_accident_when_hardship_costs_exceed_the_share():
 
 
 def test_it_needs_a_declared_accident_for_the_accident_rule():
-    assert assess(accident_household("100000", accident=False), STANDARD).category == Category.NOT_ELIGIBLE
+    assert assess(accident_household("100000", accident=False), STANDARD).category == Outcome.NOT_ELIGIBLE
 
 
 def test_it_counts_only_illness_disability_and_other_costs_towards_the_accident_rule():
     data = replace(
         accident_household("0"), disability_costs=D("40000"), other_costs=D("40000"), housing_costs=D("16000.01"),
     )
-    assert assess(data, STANDARD).category == Category.NOT_ELIGIBLE  # 80000 ≤ 96000
+    assert assess(data, STANDARD).category == Outcome.NOT_ELIGIBLE  # 80000 ≤ 96000
     data = replace(data, other_costs=D("56000.01"), housing_costs=ZERO)
     assert assess(data, STANDARD).category == Category.ACCIDENT  # 96000.01 > 96000
 
 
 def test_it_takes_the_accident_share_as_a_parameter():
     data = accident_household("60000.01")  # above half of 120000
-    assert assess(data, STANDARD).category == Category.NOT_ELIGIBLE
+    assert assess(data, STANDARD).category == Outcome.NOT_ELIGIBLE
     assert assess(data, STANDARD, accident_cost_share=D("0.5")).category == Category.ACCIDENT
 
 
@@ -177,22 +175,43 @@ def test_it_makes_each_exclusion_not_eligible_even_when_income_is_deep(exclusion
     data = replace(household(wages="1200"), exclusions=frozenset({exclusion}))
     result = assess(data, STANDARD)
     assert result.per_capita_monthly == D("100.00")
-    assert result.category == Category.NOT_ELIGIBLE
+    assert result.category == Outcome.NOT_ELIGIBLE
     assert result.exclusions == (exclusion,)
-    assert any(EXCLUSION_LABELS[exclusion] in r for r in result.reasons)
-    assert result.reasons[-1] == "认定结果：不符合建档标准"
+    assert result.reasons[-2:] == (f"存在排除情形：{exclusion.label}", "认定结果：不符合建档标准")
 
 
-def test_it_labels_every_category_and_exclusion_in_chinese():
-    assert CATEGORY_LABELS == {
-        Category.DEEP: "深度困难", Category.RELATIVE: "相对困难",
-        Category.ACCIDENT: "意外致困", Category.NOT_ELIGIBLE: "不符合建档标准",
+@pytest.mark.parametrize(
+    ("exclusion", "reason"),
+    [
+        (Exclusion.COMPANY, "存在排除情形：家庭成员控制企业"),
+        (Exclusion.HOMES, "存在排除情形：拥有两套以上超当地标准住房"),
+        (Exclusion.VEHICLE, "存在排除情形：拥有机动车（残疾人代步车除外）"),
+        (Exclusion.SCHOOLING, "存在排除情形：子女高收费择校或自费留学"),
+        (Exclusion.CONCEALMENT, "存在排除情形：拒绝调查或隐瞒收入"),
+        (Exclusion.REFUSES_WORK, "存在排除情形：有劳动能力成员拒绝就业"),
+    ],
+)
+def test_it_names_each_exclusion_with_the_label_of_the_household_form(exclusion, reason):
+    assert reason in assess(replace(household(), exclusions=frozenset({exclusion})), STANDARD).reasons
+
+
+def test_it_labels_every_outcome_with_the_category_labels_and_not_eligible():
+    assert dict(Outcome.choices) == {
+        "deep": "深度困难", "relative": "相对困难", "accident": "意外致困", "not_eligible": "不符合建档标准",
     }
-    assert EXCLUSION_LABELS == {
-        Exclusion.COMPANY: "控制企业", Exclusion.HOMES: "多套住房", Exclusion.VEHICLE: "拥有机动车",
-        Exclusion.SCHOOLING: "子女高收费择校或自费留学", Exclusion.CONCEALMENT: "拒绝调查或隐瞒收入",
-        Exclusion.REFUSES_WORK: "有劳动能力成员拒绝就业",
+    assert {value: str(label) for value, label in Category.choices} == {
+        value: label for value, label in Outcome.choices if value != Outcome.NOT_ELIGIBLE
     }
+    assert Outcome.NOT_ELIGIBLE not in Category.values  # no file is registered as not eligible
+
+
+def test_it_keeps_the_reasons_in_chinese_on_an_english_page():
+    data = replace(household(wages="1200"), exclusions=frozenset({Exclusion.VEHICLE}))
+    with translation.override("en"):
+        assert str(Exclusion.VEHICLE.label) != "拥有机动车（残疾人代步车除外）"  # the page itself is in English
+        result = assess(data, STANDARD)
+    assert result.reasons[-2:] == ("存在排除情形：拥有机动车（残疾人代步车除外）", "认定结果：不符合建档标准")
+    assert result.as_dict()["category_label"] == "不符合建档标准"
 
 
 def test_it_lists_several_exclusions_in_a_stable_order():

@@ -14,11 +14,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dossiers import civil, idnumbers
+from dossiers import civil
 from dossiers.choices import Status
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry
 from dossiers.legacy.reading import UnreadableFile
 from dossiers.models import Household, RegisterEvent
+from hardship import idnumbers
 from hardship.history import file_history
 from tests.dossiers.conftest import default_members, new_id_number
 

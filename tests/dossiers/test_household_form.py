@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from dossiers import idnumbers
 from dossiers.models import Assessment, Household, Member
+from hardship import idnumbers
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from dossiers import idnumbers
 from dossiers.choices import Category, Status
 from dossiers.legacy.importer import rejected_rows_xlsx, run_import
 from dossiers.legacy.layout import HOUSEHOLD_SHEET, MEMBER_SHEET
 from dossiers.models import Household, Member, RegisterEvent
+from hardship import idnumbers
 from hardship.history import file_history
 
 

@@ -16,8 +16,8 @@ from dossiers.choices import Status
 from dossiers.legacy.demo import REGISTER_FILE, ROSTER_FILE
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry, ImportBatch
 from dossiers.models import Household, Member, RegisterEvent
-from hardship.demo import load_demo
 from hardship.models import User
+from reporting.demo import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from dossiers.idnumbers import check_character
 from dossiers.legacy.values import (
     CellError,
     parse_bool,
@@ -18,6 +17,7 @@ from dossiers.legacy.values import (
     parse_sex,
     parse_text,
 )
+from hardship.idnumbers import check_character
 
 D = datetime.date
 

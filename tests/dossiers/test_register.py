@@ -5,6 +5,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+import time_machine
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.utils import DatabaseError
@@ -15,11 +16,10 @@ from dossiers.choices import Category, Health, Relationship, Sex, Status, WorkSt
 from dossiers.filing import FilingError, save_household
 from dossiers.models import (
     Assessment, ExitKind, ExitProposal, Household, Member, Objection, RegisterEvent, RemovalReason, Transfer,
-    Visit,
 )
 from dossiers.register import TransitionError
 from tests.dossiers.conftest import (
-    LIFECYCLE, POVERTY_LINE, default_members, exit_proposal, initial_visit, new_member, past_monday,
+    LIFECYCLE, POVERTY_LINE, after_the_notice, at_beijing, default_members, exit_proposal, initial_visit, new_member,
 )
 from tests.factories import UserFactory
 
@@ -103,7 +103,7 @@ def test_it_refuses_the_filer_reviewing_their_own_file_at_review(household, walk
 def test_it_records_the_initial_home_visit(household, walk, caseworker):
     walk(household, Status.FIRST_REVIEWED)
 
-    event = register.record_visit(household, by=caseworker, visit=initial_visit())
+    event = register.record_visit(household, by=caseworker, **initial_visit())
 
     visit = household.visits.get()
     assert fresh(household).status == Status.VISITED
@@ -113,21 +113,20 @@ def test_it_records_the_initial_home_visit(household, walk, caseworker):
 
 def test_it_refuses_a_visit_without_the_signed_papers(household, walk, caseworker):
     walk(household, Status.FIRST_REVIEWED)
-    visit = Visit(visited_on=TODAY(), findings="入户", signed_application=True, finance_authorisation=False)
-
     with pytest.raises(TransitionError, match="核对授权书"):
-        register.record_visit(household, by=caseworker, visit=visit)
+        register.record_visit(household, by=caseworker, **initial_visit(finance_authorisation=False))
     assert fresh(household).status == Status.FIRST_REVIEWED
     assert not household.visits.exists()
 
 
-def test_it_records_the_reviewer_at_review(household, walk, reviewer):
+def test_it_records_the_reviewer_at_review(household, walk, reviewer, second_reviewer):
     walk(household, Status.VISITED)
 
-    register.review(household, by=reviewer, reason="复核属实")
+    register.review(household, by=second_reviewer, reason="复核属实")
 
     household = fresh(household)
-    assert (household.status, household.reviewed_by) == (Status.REVIEWED, reviewer)
+    assert (household.status, household.first_reviewed_by, household.reviewed_by) == (
+        Status.REVIEWED, reviewer, second_reviewer)
 
 
 def test_it_refuses_review_at_a_help_station(make_household, unions):
@@ -137,11 +136,12 @@ def test_it_refuses_review_at_a_help_station(make_household, unions):
     checker = UserFactory(username="schecker", role="caseworker", home_union=station)
     household = make_household(by=filer, union=station)
     register.submit(household, by=filer)
+    other = UserFactory(username="sother", role="caseworker", home_union=station)
     register.first_review(household, by=checker)
-    register.record_visit(household, by=filer, visit=initial_visit())
+    register.record_visit(household, by=filer, **initial_visit())
 
     with pytest.raises(TransitionError, match="您没有权限复核通过"):
-        register.review(household, by=checker)
+        register.review(household, by=other)
     assert fresh(household).status == Status.VISITED
 
 
@@ -172,9 +172,10 @@ def test_it_needs_a_reason_for_the_civil_check(household, walk, caseworker):
     (datetime.date(2026, 3, 7), datetime.date(2026, 3, 13)),  # Saturday → next Friday
 ])
 def test_it_starts_a_notice_of_five_working_days(household, walk, caseworker, starts_on, ends_on):
-    walk(household, Status.CIVIL_CHECKED)
+    with time_machine.travel(at_beijing(starts_on, 10), tick=False):
+        walk(household, Status.CIVIL_CHECKED)
 
-    event = register.start_notice(household, by=caseworker, starts_on=starts_on)
+        event = register.start_notice(household, by=caseworker)
 
     household = fresh(household)
     assert (household.status, household.notice_ends_on) == (Status.IN_NOTICE, ends_on)
@@ -184,8 +185,9 @@ def test_it_starts_a_notice_of_five_working_days(household, walk, caseworker, st
 def test_it_refuses_to_finish_the_notice_on_its_last_day(household, walk, caseworker):
     walk(household, Status.IN_NOTICE)
 
-    with pytest.raises(TransitionError, match="期满后才能入档") as error:
-        register.finish_notice(household, by=caseworker, today=household.notice_ends_on)
+    with time_machine.travel(at_beijing(household.notice_ends_on, 23, 30), tick=False):
+        with pytest.raises(TransitionError, match="期满后才能入档") as error:
+            register.finish_notice(household, by=caseworker)
     assert household.notice_ends_on.isoformat() in str(error.value)
     assert fresh(household).status == Status.IN_NOTICE
 
@@ -194,7 +196,8 @@ def test_it_registers_the_file_the_day_after_the_notice_ends(household, walk, ca
     walk(household, Status.IN_NOTICE)
     day_after = household.notice_ends_on + datetime.timedelta(days=1)
 
-    register.finish_notice(household, by=caseworker, today=day_after)
+    with time_machine.travel(at_beijing(day_after, 0, 30), tick=False):
+        register.finish_notice(household, by=caseworker)
 
     household = fresh(household)
     assert household.status == Status.REGISTERED
@@ -205,20 +208,20 @@ def test_it_registers_the_file_the_day_after_the_notice_ends(household, walk, ca
 
 def test_it_blocks_finishing_the_notice_while_an_objection_is_pending(household, walk, caseworker):
     walk(household, Status.IN_NOTICE)
-    register.record_objection(household, by=caseworker, content="该户有私家车", received_on=past_monday())
+    register.record_objection(household, by=caseworker, content="该户有私家车", received_on=TODAY())
 
-    with pytest.raises(TransitionError, match="还有未核实的公示异议"):
-        register.finish_notice(household, by=caseworker, today=TODAY())
+    with after_the_notice(household), pytest.raises(TransitionError, match="还有未核实的公示异议"):
+        register.finish_notice(household, by=caseworker)
     assert fresh(household).status == Status.IN_NOTICE
 
 
 def test_it_registers_the_file_after_an_objection_is_found_unfounded(household, walk, caseworker, reviewer):
     walk(household, Status.IN_NOTICE)
-    objection = register.record_objection(household, by=caseworker, content="该户有私家车",
-                                           received_on=past_monday())
+    objection = register.record_objection(household, by=caseworker, content="该户有私家车", received_on=TODAY())
 
     register.decide_objection(objection, by=reviewer, upheld=False, decision="车辆登记在亲戚名下，异议不成立")
-    register.finish_notice(household, by=caseworker, today=TODAY())
+    with after_the_notice(household):
+        register.finish_notice(household, by=caseworker)
 
     objection.refresh_from_db()
     assert (objection.upheld, objection.decided_by) == (False, reviewer)
@@ -228,7 +231,7 @@ def test_it_registers_the_file_after_an_objection_is_found_unfounded(household, 
 def test_it_returns_the_file_when_an_objection_is_upheld(household, walk, caseworker, reviewer):
     walk(household, Status.IN_NOTICE)
     objection = register.record_objection(household, by=caseworker, content="该户隐瞒经营收入",
-                                           received_on=past_monday())
+                                           received_on=TODAY())
 
     register.decide_objection(objection, by=reviewer, upheld=True, decision="核实有个体经营收入")
 
@@ -299,13 +302,13 @@ def test_it_does_not_ask_for_a_new_assessment_when_only_the_status_changed(house
 WRONG_STATUS = [
     ("first_review", Status.DRAFT, "草稿", lambda h, p: register.first_review(h, by=p["reviewer"])),
     ("record_visit", Status.SUBMITTED, "待初审",
-     lambda h, p: register.record_visit(h, by=p["caseworker"], visit=initial_visit())),
+     lambda h, p: register.record_visit(h, by=p["caseworker"], **initial_visit())),
     ("review", Status.FIRST_REVIEWED, "待入户调查", lambda h, p: register.review(h, by=p["reviewer"])),
     ("record_civil_check", Status.VISITED, "待复核",
      lambda h, p: register.record_civil_check(h, by=p["caseworker"], reason="核对")),
     ("start_notice", Status.REVIEWED, "待民政核对", lambda h, p: register.start_notice(h, by=p["caseworker"])),
     ("finish_notice", Status.REGISTERED, "在档",
-     lambda h, p: register.finish_notice(h, by=p["caseworker"], today=TODAY())),
+     lambda h, p: register.finish_notice(h, by=p["caseworker"])),
     ("submit", Status.SUBMITTED, "待初审", lambda h, p: register.submit(h, by=p["caseworker"])),
     ("return_for_correction", Status.DRAFT, "草稿",
      lambda h, p: register.return_for_correction(h, by=p["reviewer"], reason="退回")),
@@ -313,7 +316,7 @@ WRONG_STATUS = [
      lambda h, p: register.return_for_correction(h, by=p["reviewer"], reason="退回")),
     ("reverify", Status.IN_NOTICE, "公示中", lambda h, p: register.reverify(h, by=p["caseworker"], reason="复核")),
     ("propose_exit", Status.CIVIL_CHECKED, "待公示",
-     lambda h, p: register.propose_exit(h, by=p["caseworker"], proposal=exit_proposal())),
+     lambda h, p: register.propose_exit(h, by=p["caseworker"], **exit_proposal())),
     ("request_transfer", Status.SUBMITTED, "待初审",
      lambda h, p: register.request_transfer(h, by=p["caseworker"], to_union=p["unions"]["410105-C01"],
                                             reason="迁居")),
@@ -357,7 +360,7 @@ def test_it_needs_six_monthly_incomes_to_propose_an_exit(household, walk, casewo
     walk(household, Status.REGISTERED)
 
     with pytest.raises(TransitionError, match="连续 6 个月的人均收入"):
-        register.propose_exit(household, by=caseworker, proposal=exit_proposal(monthly_incomes=[Decimal(900)] * 5))
+        register.propose_exit(household, by=caseworker, **exit_proposal(monthly_incomes=[Decimal(900)] * 5))
     assert fresh(household).status == Status.REGISTERED
     assert not ExitProposal.objects.exists()
 
@@ -366,9 +369,10 @@ def test_it_refuses_an_exit_when_a_month_is_exactly_at_the_poverty_line(househol
     walk(household, Status.REGISTERED)
     incomes = [Decimal("900.00")] * 5 + [POVERTY_LINE]
 
-    with pytest.raises(TransitionError, match="高于低保标准 800.00 元") as error:
-        register.propose_exit(household, by=caseworker, proposal=exit_proposal(monthly_incomes=incomes))
-    assert "800.00 元未达到" in str(error.value)
+    with pytest.raises(TransitionError, match="高于当月低保标准") as error:
+        register.propose_exit(household, by=caseworker, **exit_proposal(monthly_incomes=incomes))
+    last_month = register.evidence_months()[-1]
+    assert f"{last_month.year}年{last_month.month}月 800.00 元（低保标准 800.00 元）" in str(error.value)
     assert fresh(household).status == Status.REGISTERED
 
 
@@ -376,7 +380,7 @@ def test_it_accepts_an_exit_when_every_month_is_above_the_poverty_line(household
     walk(household, Status.REGISTERED)
     incomes = [POVERTY_LINE + Decimal("0.01")] * 6
 
-    event = register.propose_exit(household, by=caseworker, proposal=exit_proposal(monthly_incomes=incomes))
+    event = register.propose_exit(household, by=caseworker, **exit_proposal(monthly_incomes=incomes))
 
     proposal = household.exit_proposals.get()
     assert fresh(household).status == Status.EXIT_PROPOSED
@@ -390,7 +394,7 @@ def test_it_needs_evidence_to_propose_an_exit(household, walk, caseworker):
     walk(household, Status.REGISTERED)
 
     with pytest.raises(TransitionError, match="请填写申请退出的意见或理由"):
-        register.propose_exit(household, by=caseworker, proposal=exit_proposal(evidence=" "))
+        register.propose_exit(household, by=caseworker, **exit_proposal(reason=" "))
     assert not ExitProposal.objects.exists()
 
 
@@ -398,7 +402,7 @@ def test_it_refuses_relief_when_every_member_can_work(household, walk, caseworke
     walk(household, Status.REGISTERED)
 
     with pytest.raises(TransitionError, match="无劳动能力的成员"):
-        register.propose_exit(household, by=caseworker, proposal=exit_proposal(ExitKind.RELIEF, monthly_incomes=[]))
+        register.propose_exit(household, by=caseworker, **exit_proposal(ExitKind.RELIEF))
     assert fresh(household).status == Status.REGISTERED
 
 
@@ -408,7 +412,7 @@ def test_it_accepts_relief_for_a_household_with_a_member_unable_to_work(make_hou
     household = make_household(by=caseworker, union=unions["410102-C01"], members=members)
     walk(household, Status.REGISTERED)
 
-    register.propose_exit(household, by=caseworker, proposal=exit_proposal(ExitKind.RELIEF, monthly_incomes=[]))
+    register.propose_exit(household, by=caseworker, **exit_proposal(ExitKind.RELIEF))
 
     assert fresh(household).status == Status.EXIT_PROPOSED
     assert household.exit_proposals.get().kind == ExitKind.RELIEF
@@ -418,16 +422,15 @@ def test_it_needs_a_reason_for_a_removal(household, walk, caseworker):
     walk(household, Status.REGISTERED)
 
     with pytest.raises(TransitionError, match="请选择注销原因"):
-        register.propose_exit(household, by=caseworker, proposal=exit_proposal(ExitKind.REMOVAL, monthly_incomes=[]))
+        register.propose_exit(household, by=caseworker, **exit_proposal(ExitKind.REMOVAL))
     assert fresh(household).status == Status.REGISTERED
 
 
 def test_it_accepts_a_removal_with_a_reason(household, walk, caseworker):
     walk(household, Status.REGISTERED)
-    proposal = exit_proposal(ExitKind.REMOVAL, monthly_incomes=[], removal_reason=RemovalReason.RETIREMENT,
-                             evidence="建档职工已办理退休")
+    proposal = exit_proposal(ExitKind.REMOVAL, removal_reason=RemovalReason.RETIREMENT, reason="建档职工已办理退休")
 
-    register.propose_exit(household, by=caseworker, proposal=proposal)
+    register.propose_exit(household, by=caseworker, **proposal)
 
     assert fresh(household).status == Status.EXIT_PROPOSED
     assert household.exit_proposals.get().removal_reason == RemovalReason.RETIREMENT
@@ -463,14 +466,15 @@ def test_it_refuses_a_supervisor_of_another_province_approving_an_exit(household
 
 def test_it_closes_the_file_when_the_province_approves_the_exit(household, walk, supervisor):
     walk(household, Status.EXIT_PROPOSED)
-    today = datetime.date(2026, 5, 20)
+    today = TODAY() + datetime.timedelta(days=3)
 
-    register.approve_exit(household, by=supervisor, reason="同意脱困", today=today)
+    with time_machine.travel(at_beijing(today, 0, 30), tick=False):
+        register.approve_exit(household, by=supervisor, reason="同意脱困")
 
     household = fresh(household)
     assert household.status == Status.EXITED
     assert household.closed_on == today
-    assert household.follow_up_until == datetime.date(2027, 5, 20)
+    assert household.follow_up_until == today + relativedelta(months=12)
     assert list(household.members.values_list("is_open", flat=True)) == [False, False]
     proposal = household.exit_proposals.get()
     assert (proposal.approved, proposal.decided_by, proposal.decision_note) == (True, supervisor, "同意脱困")
@@ -499,8 +503,8 @@ def test_it_closes_relief_and_removal_with_their_own_status(make_household, case
     members[1].able_to_work = False
     household = make_household(by=caseworker, union=unions["410102-C01"], members=members)
     walk(household, Status.REGISTERED)
-    register.propose_exit(household, by=caseworker, proposal=exit_proposal(
-        kind, monthly_incomes=[], removal_reason=RemovalReason.DEATH if kind == ExitKind.REMOVAL else ""))
+    register.propose_exit(household, by=caseworker, **exit_proposal(
+        kind, removal_reason=RemovalReason.DEATH if kind == ExitKind.REMOVAL else ""))
 
     register.approve_exit(household, by=supervisor, reason="同意")
 
@@ -520,7 +524,7 @@ def test_it_returns_the_file_to_the_register_when_the_exit_is_rejected(household
     assert (proposal.approved, proposal.decided_by, proposal.decision_note) == (False, supervisor, "收入不稳定")
     assert event.data == {"proposal": proposal.pk}
     # A new proposal may be made later.
-    register.propose_exit(household, by=caseworker, proposal=exit_proposal())
+    register.propose_exit(household, by=caseworker, **exit_proposal())
     assert household.exit_proposals.filter(approved__isnull=True).count() == 1
 
 
@@ -540,33 +544,28 @@ def test_it_keeps_the_category_at_reverification(household, walk, caseworker):
     walk(household, Status.REGISTERED)
     today = datetime.date(2027, 4, 1)
 
-    event = register.reverify(household, by=caseworker, reason="年度复核：情况未变", today=today)
+    with time_machine.travel(at_beijing(today, 9), tick=False):
+        event = register.reverify(household, by=caseworker, reason="年度复核：情况未变")
 
     household = fresh(household)
-    assert (household.status, household.category) == (Status.REGISTERED, Category.RELATIVE)
+    assert (household.status, household.category, household.pending_category) == (
+        Status.REGISTERED, Category.RELATIVE, "")
     assert household.reverify_due == datetime.date(2028, 4, 1)
-    assert event.data == {"old_category": Category.RELATIVE, "new_category": Category.RELATIVE}
+    assessment = household.assessments.first()
+    assert event.data == {"old_category": Category.RELATIVE, "assessed_category": Category.RELATIVE,
+                          "assessment": assessment.pk}
     assert (event.from_status, event.to_status) == (Status.REGISTERED, Status.REGISTERED)
-
-
-def test_it_regrades_the_category_at_reverification(household, walk, caseworker):
-    walk(household, Status.REGISTERED)
-
-    event = register.reverify(household, by=caseworker, reason="配偶失业，收入下降", category=Category.DEEP)
-
-    household = fresh(household)
-    assert household.category == Category.DEEP
-    assert household.reverify_due == TODAY() + relativedelta(years=1)
-    assert event.data == {"old_category": Category.RELATIVE, "new_category": Category.DEEP}
 
 
 def test_it_needs_a_reason_to_reverify(household, walk, caseworker):
     walk(household, Status.REGISTERED)
     due = fresh(household).reverify_due
+    assessments = household.assessments.count()
 
     with pytest.raises(TransitionError, match="请填写年度复核的意见或理由"):
-        register.reverify(household, by=caseworker, reason="", category=Category.DEEP)
+        register.reverify(household, by=caseworker, reason="")
     assert (fresh(household).category, fresh(household).reverify_due) == (Category.RELATIVE, due)
+    assert household.assessments.count() == assessments
 
 
 # ---------------------------------------------------------------- transfer
@@ -642,7 +641,7 @@ def test_it_refuses_acceptance_by_a_user_outside_the_receiving_union(household, 
     user = caseworker if who == "caseworker" else UserFactory(
         username="hubei", role="caseworker", home_union=unions["420102"])
 
-    with pytest.raises(TransitionError, match="您没有权限办理"):
+    with pytest.raises(TransitionError, match="不能自己接收" if who == "caseworker" else "您没有权限办理"):
         register.decide_transfer(transfer, by=user, accept=True)
 
     transfer.refresh_from_db()
@@ -688,8 +687,9 @@ def test_it_refuses_a_relapse_after_the_follow_up_period(household, walk, casewo
     household = fresh(household)
 
     with pytest.raises(TransitionError, match="已过防返困跟踪期"):
-        register.open_relapse(household, by=caseworker, reason="返困",
-                              today=household.follow_up_until + datetime.timedelta(days=1))
+        with time_machine.travel(at_beijing(household.follow_up_until + datetime.timedelta(days=1), 0, 30),
+                                 tick=False):
+            register.open_relapse(household, by=caseworker, reason="返困")
     assert not Household.objects.filter(previous_episode=household).exists()
 
 
@@ -697,7 +697,8 @@ def test_it_allows_a_relapse_on_the_last_day_of_the_follow_up(household, walk, c
     walk(household, Status.EXITED)
     household = fresh(household)
 
-    episode = register.open_relapse(household, by=caseworker, reason="返困", today=household.follow_up_until)
+    with time_machine.travel(at_beijing(household.follow_up_until, 23, 30), tick=False):
+        episode = register.open_relapse(household, by=caseworker, reason="返困")
 
     assert episode.previous_episode == household
 
@@ -741,10 +742,11 @@ def test_it_numbers_a_second_relapse_from_the_original_file(household, walk, cas
 # ---------------------------------------------------------------- events
 
 
-def test_it_records_exactly_one_event_per_step_of_the_lifecycle(household, walk, caseworker, reviewer, supervisor):
+def test_it_records_exactly_one_event_per_step_of_the_lifecycle(household, walk, caseworker, reviewer,
+                                                                second_reviewer, supervisor):
     actors = {
         Status.SUBMITTED: caseworker, Status.FIRST_REVIEWED: reviewer, Status.VISITED: caseworker,
-        Status.REVIEWED: reviewer, Status.CIVIL_CHECKED: caseworker, Status.IN_NOTICE: caseworker,
+        Status.REVIEWED: second_reviewer, Status.CIVIL_CHECKED: caseworker, Status.IN_NOTICE: caseworker,
         Status.REGISTERED: caseworker, Status.EXIT_PROPOSED: caseworker, Status.EXITED: supervisor,
     }
     for before, after in zip(LIFECYCLE, LIFECYCLE[1:]):
@@ -837,7 +839,7 @@ def test_it_submits_only_once_when_two_requests_race(household, caseworker):
 
 
 def test_it_offers_the_filer_submission_of_a_draft(household, caseworker):
-    assert names(register.available_transitions(household, caseworker)) == {"submit", "request_transfer"}
+    assert names(register.available_transitions(household, caseworker)) == {"submit", "request_transfer", "withdraw"}
 
 
 @pytest.mark.parametrize("who", ["outsider", "auditor", "supervisor"])
@@ -848,8 +850,9 @@ def test_it_offers_nothing_on_a_draft_to_others(household, request, who):
 def test_it_offers_the_first_review_to_another_caseworker_only(household, walk, caseworker, reviewer):
     walk(household, Status.SUBMITTED)
 
-    assert names(register.available_transitions(household, reviewer)) == {"first_review", "return_for_correction"}
-    assert names(register.available_transitions(household, caseworker)) == {"return_for_correction"}
+    assert names(register.available_transitions(household, reviewer)) == {
+        "first_review", "return_for_correction", "withdraw", "decline"}
+    assert names(register.available_transitions(household, caseworker)) == {"return_for_correction", "withdraw"}
 
 
 def test_it_offers_the_exit_decision_to_the_province_only(household, walk, caseworker, supervisor):

@@ -7,10 +7,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dossiers.choices import Status
-from dossiers.models import Objection, Transfer
+from dossiers.models import Household, Objection, Transfer
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def version(household) -> int:
+    """The file's version as the page shows it in its form."""
+    return Household.objects.get(pk=household.pk).register_version
 
 
 def url(name, household, *args):
@@ -21,7 +26,7 @@ def test_it_records_a_visit_through_its_form(client_for, household, caseworker, 
     walk(household, Status.FIRST_REVIEWED)
     response = client_for(caseworker).post(url("transition", household, "record_visit"), {
         "visited_on": timezone.localdate().isoformat(), "findings": "属实", "companions": "",
-        "signed_application": "on", "finance_authorisation": "on", "reason": "",
+        "signed_application": "on", "finance_authorisation": "on", "reason": "", "version": version(household),
     })
     assert response.status_code == 302
     household.refresh_from_db()
@@ -32,6 +37,7 @@ def test_it_refuses_a_visit_without_the_signed_papers(client_for, household, cas
     walk(household, Status.FIRST_REVIEWED)
     response = client_for(caseworker).post(url("transition", household, "record_visit"), {
         "visited_on": timezone.localdate().isoformat(), "findings": "属实", "reason": "",
+        "version": version(household),
     })
     assert "申请书" in str(response.context["form"].non_field_errors())
     household.refresh_from_db()
@@ -42,8 +48,10 @@ def test_it_refuses_a_notice_starting_in_the_future(client_for, household, casew
     walk(household, Status.CIVIL_CHECKED)
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     response = client_for(caseworker).post(url("transition", household, "start_notice"),
-                                           {"starts_on": tomorrow.isoformat(), "reason": ""})
-    assert response.context["form"].errors["starts_on"]
+                                           {"starts_on": tomorrow.isoformat(), "reason": "",
+                                            "version": version(household)})
+    assert "须在民政核对之日" in str(response.context["form"].non_field_errors())
+    assert Household.objects.get(pk=household.pk).status == Status.CIVIL_CHECKED
 
 
 def test_it_404s_an_unknown_transition(client_for, household, caseworker):
@@ -57,9 +65,7 @@ def test_it_forbids_an_auditor_any_transition(client_for, household, auditor):
 def test_it_records_and_decides_an_objection(client_for, household, caseworker, reviewer, walk):
     walk(household, Status.CIVIL_CHECKED)
     from dossiers import register
-    from tests.dossiers.conftest import past_monday
-
-    register.start_notice(household, by=caseworker, starts_on=past_monday(0))
+    register.start_notice(household, by=caseworker)
     client = client_for(caseworker)
     client.post(url("objection_new", household), {"received_on": timezone.localdate().isoformat(),
                                                   "content": "邻居反映其家中有一辆小轿车"})
@@ -86,7 +92,7 @@ def test_it_overrides_a_category_only_with_a_reason(client_for, household, casew
 def test_it_hands_a_file_to_another_county_which_accepts_it(client_for, household, caseworker, outsider, walk, unions):
     walk(household, Status.REGISTERED)
     client_for(caseworker).post(url("transition", household, "request_transfer"),
-                                {"to_union": "410105-C01", "reason": "全家搬到金水区居住"})
+                                {"to_union": "410105-C01", "reason": "全家搬到金水区居住", "version": version(household)})
     transfer = Transfer.objects.get()
     assert client_for(outsider).get(reverse("dossiers:transfers")).context["transfers"][0] == transfer
     stranger = UserFactory(username="stranger", role="caseworker", home_union=unions["420102"])
@@ -102,6 +108,6 @@ def test_it_hands_a_file_to_another_county_which_accepts_it(client_for, househol
 def test_it_refuses_a_transfer_to_an_unknown_unit(client_for, household, caseworker, walk):
     walk(household, Status.REGISTERED)
     response = client_for(caseworker).post(url("transition", household, "request_transfer"),
-                                           {"to_union": "999999-X", "reason": "搬家"})
+                                           {"to_union": "999999-X", "reason": "搬家", "version": version(household)})
     assert response.context["form"].errors["to_union"]
     assert not Transfer.objects.exists()

@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from hardship.models import Heartbeat, Union
-from tests.factories import UnionFactory, UserFactory
+from hardship.models import Heartbeat
 
 pytestmark = pytest.mark.django_db
 
@@ -35,23 +34,3 @@ def test_it_shows_the_admin_whether_background_jobs_run(client_for, county_admin
     assert "尚未收到后台任务" in client.get(reverse("home")).content.decode()
     Heartbeat.objects.create(name="beat", worker="worker-1")
     assert "最近一次运行" in client.get(reverse("home")).content.decode()
-
-
-def test_it_keeps_the_union_page_queries_constant(client_for, supervisor, unions):
-    client = client_for(supervisor)
-    url = reverse("union_detail", args=["410100"])
-    client.get(url)
-    before = _count_queries(client, url)
-    for n in range(20):
-        county = UnionFactory(code=f"4101{n:02d}-X", kind=Union.Kind.COUNTY, parent=unions["410100"])
-        UserFactory(username=f"u{n}", home_union=county)
-    assert _count_queries(client, url) == before <= 10
-
-
-def _count_queries(client, url) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        client.get(url)
-    return len(captured)

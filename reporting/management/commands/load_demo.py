@@ -1,11 +1,12 @@
 from django.core.management.base import BaseCommand
 
-from hardship.demo import DEMO_PASSWORD, describe_demo_users, load_demo
+from hardship.demo import DEMO_PASSWORD, describe_demo_users
 from hardship.models import Union
+from reporting.demo import load_demo
 
 
 class Command(BaseCommand):
-    help = "载入演示数据：全国、省、市、县各级总工会，两个演示县区的基层单位和演示账号。"
+    help = "载入演示数据：全国、省、市、县各级总工会，两个演示县区的基层单位、演示账号和家庭档案。"
 
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时不做任何事")

@@ -6,7 +6,7 @@ import random
 import pytest
 from django.utils import translation
 
-from dossiers.idnumbers import (
+from hardship.idnumbers import (
     IdNumber,
     IdNumberError,
     check_against,
@@ -243,7 +243,7 @@ def test_it_reports_disagreements_with_the_id_number():
 
 def test_the_quick_check_agrees_with_the_full_parse_on_every_single_character_change():
     """is_valid_18 is a shortcut for clean cells: it may only say yes where parse() says yes."""
-    from dossiers import idnumbers
+    from hardship import idnumbers
 
     rng = random.Random(11643)
     numbers = [idnumbers.generate(f"{rng.choice(['11', '41', '65'])}0102", datetime.date(1950, 1, 1)
