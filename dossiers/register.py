@@ -392,9 +392,10 @@ def reverify(household: Household, *, by, reason: str) -> RegisterEvent:
     the file; another one is proposed and waits for a second person (confirm_regrade); removal is propose_exit."""
     from dossiers.filing import FilingError, assess_household
 
-    _allow(household, "reverify", by=by, reason=reason)
+    _check_status(household, "reverify")
     if household.pending_category:
         raise TransitionError(_("已有一项待确认的类别调整，请先确认或不同意。"))
+    _allow(household, "reverify", by=by, reason=reason)
     try:
         assessed = assess_household(household, by=by)
     except FilingError as error:

@@ -95,7 +95,8 @@ def imported_unverified() -> Exists:
     category are the old register's until a caseworker checks them."""
     reverified = RegisterEvent.objects.filter(household=OuterRef(OuterRef("pk")), transition="reverify",
                                               at__gt=OuterRef("at"))
-    return Exists(RegisterEvent.objects.filter(household=OuterRef("pk"), transition="import").filter(~Exists(reverified)))
+    imports = RegisterEvent.objects.filter(household=OuterRef("pk"), transition="import")
+    return Exists(imports.filter(~Exists(reverified)))
 
 
 def _month_end(day: datetime.date) -> datetime.date:

@@ -13,6 +13,7 @@ import types
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import translation
 from psycopg.types.json import Jsonb
 
 from dossiers import assessment
@@ -46,7 +47,8 @@ def assessable(record: HouseholdRecord, status: str) -> bool:
     """A file created on the register whose row gives its income (the household size always follows: 家庭人口, or
     the people the file lists). A closed file is an archive: a relapse assesses it afresh."""
     given = record.values
-    return status == Status.REGISTERED and ("annual_income" in given or any(key in given for key in _INCOME_INPUTS.values()))
+    has_income = "annual_income" in given or any(key in given for key in _INCOME_INPUTS.values())
+    return status == Status.REGISTERED and has_income
 
 
 def write_assessments(made: list[tuple], *, standard: LocalStandard, user, now: datetime.datetime,
@@ -93,9 +95,15 @@ def _able_bodied_unemployed(person: dict, on: datetime.date) -> bool:
 
 
 def override_reason(final: str, result: assessment.AssessmentResult) -> str:
-    computed = assessment.chinese(result.category.label)
+    """Kept with the assessment as written, in Chinese, like its reasons."""
     if final == result.category.value:
         return ""
+    computed = _chinese(result.category.label)
     if not final:
         return f"历史档案导入：原台账未载明困难类别，按导入的收入测算为“{computed}”"
-    return f"历史档案导入：原台账类别为“{assessment.chinese(Category(final).label)}”，按导入的收入测算为“{computed}”"
+    return f"历史档案导入：原台账类别为“{_chinese(Category(final).label)}”，按导入的收入测算为“{computed}”"
+
+
+def _chinese(label) -> str:
+    with translation.override(None):  # the source text, whatever the language of the request
+        return str(label)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.dossiers.conftest import standard  # noqa: F401  (a fixture the journeys need)
+from tests.dossiers.conftest import reviewer, standard  # noqa: F401  (fixtures the journeys need)
 from tests.factories import TEST_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,16 +1,17 @@
-"""A caseworker files a household of three from nothing to 在档; a supervisor reviews it in a
-second browser."""
+"""A caseworker files a household of three from nothing to 在档: a second caseworker passes the first review
+(初审), a supervisor the review (复核), each in a browser of their own; the clock moves past the notice."""
 
 import datetime
 import re
 
 import pytest
-from django.utils import timezone
+import time_machine
 from playwright.sync_api import expect
 
 from dossiers.models import Household
 from hardship import idnumbers
 from tests.browser.conftest import screenshot
+from tests.dossiers.conftest import at_beijing
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,8 +50,8 @@ def act(page, file_url: str, button: str, **fields) -> None:
     expect(page.locator(".message-success")).to_contain_text(button)
 
 
-def test_it_takes_a_new_household_from_nothing_to_the_register(new_page, login, live_server, caseworker, supervisor,
-                                                               unions, standard):
+def test_it_takes_a_new_household_from_nothing_to_the_register(new_page, login, live_server, caseworker, reviewer,
+                                                               supervisor, unions, standard):
     page = login(new_page(), "caseworker")
     page.get_by_role("link", name="新建档案").first.click()
     page.get_by_label("建档单位").select_option(label="中原区困难职工帮扶中心")
@@ -74,21 +75,35 @@ def test_it_takes_a_new_household_from_nothing_to_the_register(new_page, login, 
     file_url = page.url
     act(page, file_url, "提交初审")
 
-    reviewer = login(new_page(), "supervisor")
-    act(reviewer, file_url, "初审通过")
+    first_reviewer = login(new_page(), "reviewer")
+    act(first_reviewer, file_url, "初审通过")
 
     act(page, file_url, "登记入户调查", 走访情况="家中陈设简陋，夫妻二人均无稳定收入，属实。",
         已收到本人签字的申请书=True, 已收到家庭经济状况核对授权书=True)
     expect(page.get_by_text("待复核").first).to_be_visible()
 
-    act(reviewer, file_url, "复核通过")
+    second_reviewer = login(new_page(), "supervisor")
+    act(second_reviewer, file_url, "复核通过")
 
     act(page, file_url, "登记民政核对", 意见或理由="民政核对：未享受低保")
-    act(page, file_url, "开始公示", 公示开始日期=(timezone.localdate() - datetime.timedelta(days=14)).isoformat())
-    act(page, file_url, "公示期满，入档")
-    expect(page.locator("h1 .badge")).to_have_text("在档")
-    screenshot(page, "household-registered")
+    act(page, file_url, "开始公示")  # today, the form's default
+    ends_on = Household.objects.get().notice_ends_on
+    expect(page.locator(".workflow")).to_contain_text(f"公示至 {ends_on:%Y-%m-%d}（含）止")
 
+    # The morning after the notice ends: yesterday's session has expired, so she signs in again.
+    traveller = time_machine.travel(at_beijing(ends_on + datetime.timedelta(days=1), 9), tick=True)
+    traveller.start()
+    try:
+        login(page, "caseworker")
+        act(page, file_url, "公示期满，入档")
+        expect(page.locator("h1 .badge")).to_have_text("在档")
+        screenshot(page, "household-registered")
+        check_the_list(page)
+    finally:
+        traveller.stop()
+
+
+def check_the_list(page) -> None:
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="家庭档案").click()
     row = page.get_by_role("row").filter(has_text="陈建华")
     expect(row).to_contain_text("在档")

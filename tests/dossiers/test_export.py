@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 import openpyxl
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -25,7 +26,7 @@ from dossiers.legacy.layout import (
 from dossiers.legacy.reading import read_workbook
 from dossiers.models import Household, Member
 from hardship.models import AccessRecord
-from tests.dossiers.conftest import default_members, new_member
+from tests.dossiers.conftest import at_beijing, default_members, new_member
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +61,17 @@ def csv_rows(response) -> list[dict]:
 
 
 @pytest.fixture
-def family(make_household, caseworker, unions) -> Household:
+def family(make_family) -> Household:
     """A household of three in 中原区 with every kind of value set."""
+    return make_family()
+
+
+@pytest.fixture
+def make_family(make_household, caseworker, unions):
+    return lambda: _family(make_household, caseworker, unions)
+
+
+def _family(make_household, caseworker, unions) -> Household:
     members = [
         new_member(relationship=Relationship.SELF, sex=Sex.MALE, name="张建国", employer="郑州纺织厂",
                    monthly_income=Decimal("1000.00"), health_notes="肝硬化晚期，长期住院"),
@@ -119,7 +129,12 @@ def test_it_names_the_download_and_marks_it_private(client_for, family, casework
 
 # --- values --------------------------------------------------------------------------------------------------
 
-def test_it_writes_values_as_the_import_parsers_read_them(client_for, family, caseworker):
+@pytest.mark.parametrize(("hour", "minute"), [(23, 30), (0, 30)])
+def test_it_writes_values_as_the_import_parsers_read_them(client_for, make_family, caseworker, hour, minute):
+    """At 00:30 Beijing time the UTC date is still yesterday: the file's date is the Beijing one."""
+    filed = datetime.date(2026, 4, 1)
+    with time_machine.travel(at_beijing(filed, hour, minute), tick=False):
+        family = make_family()
     Household.objects.filter(pk=family.pk).update(category="relative")
     for file_format in ("xlsx", "csv"):
         response = download(client_for(caseworker), file_format)
@@ -132,7 +147,7 @@ def test_it_writes_values_as_the_import_parsers_read_them(client_for, family, ca
         primary = family.members.get(is_primary=True)
         assert values.parse_id_number(head["id_number"]) == primary.id_number
         assert values.parse_date(head["birth_date"]) == primary.birth_date
-        assert values.parse_date(head["filed_on"]) == family.created_at.date()
+        assert values.parse_date(head["filed_on"]) == filed
         assert values.parse_money(head["annual_income"]) == Decimal("12500.50")
         assert values.parse_money(head["monthly_income"]) == Decimal("1000.00")
         assert values.parse_money(head["dibao_amount"]) == Decimal("420.00")

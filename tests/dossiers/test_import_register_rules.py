@@ -15,7 +15,6 @@ import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from dossiers import assessment, register

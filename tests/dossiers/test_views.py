@@ -120,11 +120,11 @@ def test_it_does_not_reveal_to_an_admin(client_for, household, county_admin):
 
 def test_it_moves_a_file_through_a_transition_with_a_reason(client_for, household, caseworker, reviewer):
     register_url = reverse("dossiers:transition", args=[household.file_number, "submit"])
-    assert client_for(caseworker).post(register_url, {"reason": ""}).status_code == 302
+    assert client_for(caseworker).post(register_url, {"reason": "", "version": 0}).status_code == 302
     url = reverse("dossiers:transition", args=[household.file_number, "return_for_correction"])
-    response = client_for(reviewer).post(url, {"reason": ""})
+    response = client_for(reviewer).post(url, {"reason": "", "version": 1})
     assert response.status_code == 200 and response.context["form"].errors["reason"]
-    client_for(reviewer).post(url, {"reason": "缺少工资流水"})
+    client_for(reviewer).post(url, {"reason": "缺少工资流水", "version": 1})
     household.refresh_from_db()
     assert household.status == Status.RETURNED
     assert household.register_events.first().reason == "缺少工资流水"
@@ -132,8 +132,8 @@ def test_it_moves_a_file_through_a_transition_with_a_reason(client_for, househol
 
 def test_it_shows_why_a_transition_is_refused(client_for, household, caseworker):
     url = reverse("dossiers:transition", args=[household.file_number, "submit"])
-    client_for(caseworker).post(url, {"reason": ""})
-    response = client_for(caseworker).post(url, {"reason": ""})
+    client_for(caseworker).post(url, {"reason": "", "version": 0})
+    response = client_for(caseworker).post(url, {"reason": "", "version": 0})
     assert response.status_code == 200
     assert "当前状态为“待初审”，不能提交初审" in str(response.context["form"].non_field_errors())
 
