@@ -167,6 +167,9 @@ class ReasonForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["reason"].required = transition.needs_reason
 
+    def main_fields(self) -> list:
+        return self.visible_fields()
+
     def arguments(self) -> dict:
         """The keyword arguments of the register function: every field but the version."""
         return {name: value for name, value in self.cleaned_data.items() if name != "version"}
@@ -207,10 +210,16 @@ class ExitProposalForm(ReasonForm):
         self.months = evidence_months()
         for month in self.months:
             self.fields[self.month_field(month)] = forms.DecimalField(
-                label=_("%(year)d年%(month)d月 家庭人均月收入（元）") % {"year": month.year, "month": month.month},
+                label=_("%(year)d年%(month)d月") % {"year": month.year, "month": month.month},
                 required=False, min_value=Decimal("0"), max_digits=12, decimal_places=2,
-                help_text=_("脱困时填写"),
+                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
             )
+
+    def main_fields(self) -> list:
+        return [field for field in self.visible_fields() if not field.name.startswith("income_")]
+
+    def income_fields(self) -> list:
+        return [self[self.month_field(month)] for month in self.months]
 
     @staticmethod
     def month_field(month) -> str:
