@@ -1,84 +1,43 @@
-"""The household file (一户一档): household, members, income, assessments, the register's events."""
+"""The household file (一户一档) and its members: one open file per person."""
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 import pghistory
-import pgtrigger
-from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dossiers.choices import (
-    CLOSED_STATUSES, ETHNIC_CHOICES, AreaBand, Category, Cause, Disability, Exclusion, Health, HousingType,
-    KeyGroup, LegacyCategory, LegacyTier, MedicalInsurance, ModelWorker, Relationship, Sex, Status, WorkStatus,
+    CLOSED_STATUSES,
+    ETHNIC_CHOICES,
+    AreaBand,
+    Category,
+    Cause,
+    Disability,
+    Exclusion,
+    Health,
+    HousingType,
+    KeyGroup,
+    LegacyCategory,
+    LegacyTier,
+    MedicalInsurance,
+    ModelWorker,
+    Relationship,
+    Sex,
+    Status,
+    WorkStatus,
 )
+from dossiers.models.standards import money
 from hardship import idnumbers
 from hardship.access import ScopedQuerySet
 from hardship.fields import EncryptedTextField
 from hardship.models import Region, Union
-
-
-def money(verbose_name: str, **kwargs) -> models.DecimalField:
-    return models.DecimalField(
-        verbose_name, max_digits=12, decimal_places=2, default=Decimal("0.00"),
-        validators=[MinValueValidator(Decimal("0"))], **kwargs,
-    )
-
-
-@pghistory.track()
-class LocalStandard(models.Model):
-    """The local 低保 line and minimum wage of a region from a date (reference data)."""
-
-    region = models.ForeignKey(Region, verbose_name=_("行政区划"), on_delete=models.PROTECT, related_name="standards")
-    effective_from = models.DateField(_("起始日期"))
-    poverty_line = models.DecimalField(_("城市低保标准（元/人·月）"), max_digits=8, decimal_places=2,
-                                       validators=[MinValueValidator(Decimal("0.01"))])
-    min_wage = models.DecimalField(_("最低工资标准（元/月）"), max_digits=8, decimal_places=2,
-                                   validators=[MinValueValidator(Decimal("0.01"))])
-    source = models.CharField(_("依据文件"), max_length=200, blank=True)
-
-    class Meta:
-        verbose_name = _("低保标准")
-        verbose_name_plural = _("低保标准")
-        ordering = ["region", "-effective_from"]
-        constraints = [
-            models.UniqueConstraint(fields=["region", "effective_from"], name="one_standard_per_region_and_date"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.region.name} {self.effective_from:%Y-%m-%d} 起 {self.poverty_line} 元"
-
-    @classmethod
-    def in_force(cls, region: Region, on) -> LocalStandard | None:
-        """The most specific standard in force: the county's, else its prefecture's, else its province's."""
-        codes = [region.code, f"{region.code[:4]}00", f"{region.code[:2]}0000"]
-        candidates = cls.objects.filter(region_id__in=codes, effective_from__lte=on).order_by("-effective_from")
-        by_region = {}
-        for standard in candidates:
-            by_region.setdefault(standard.region_id, standard)
-        return next((by_region[code] for code in codes if code in by_region), None)
-
-
-class FileNumberSequence(models.Model):
-    """The last file number handed out per region and year."""
-
-    prefix = models.CharField(max_length=16, primary_key=True)
-    last = models.PositiveIntegerField(default=0)
-
-    @classmethod
-    def next_number(cls, region_code: str, year: int) -> str:
-        prefix = f"{region_code}-{year}"
-        cls.objects.get_or_create(prefix=prefix)
-        cls.objects.filter(prefix=prefix).update(last=F("last") + 1)  # row lock until commit
-        return f"{prefix}-{cls.objects.get(prefix=prefix).last:06d}"
 
 
 class HouseholdQuerySet(ScopedQuerySet):
@@ -327,197 +286,3 @@ class Member(models.Model):
     @property
     def masked_id_number(self) -> str:
         return idnumbers.mask(self.id_number)
-
-
-class AssessmentQuerySet(ScopedQuerySet):
-    scope_path_lookup = "household__union__path"
-
-
-@pgtrigger.register(
-    pgtrigger.Protect(name="assessment_is_immutable", operation=pgtrigger.Update | pgtrigger.Delete),
-)
-class Assessment(models.Model):
-    """One assessment of a household against the local standard, kept exactly as it was made."""
-
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="assessments")
-    made_at = models.DateTimeField(_("评估时间"), default=timezone.now)
-    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("评估人"), on_delete=models.PROTECT,
-                                related_name="+")
-    standard = models.ForeignKey(LocalStandard, verbose_name=_("适用标准"), on_delete=models.PROTECT, related_name="+")
-    inputs = models.JSONField(_("评估依据"))
-    result = models.JSONField(_("评估结果"))
-    per_capita_monthly = models.DecimalField(_("人均月收入（元）"), max_digits=12, decimal_places=2)
-    proposed_category = models.CharField(_("建议类别"), max_length=16)
-    final_category = models.CharField(_("确定类别"), max_length=16, blank=True)
-    override_reason = models.TextField(_("调整理由"), blank=True)
-    rule_version = models.CharField(_("规则版本"), max_length=16)
-
-    objects = AssessmentQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("收入评估")
-        verbose_name_plural = _("收入评估")
-        ordering = ["-made_at", "-pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(final_category=F("proposed_category")) | ~Q(override_reason=""),
-                name="category_override_needs_a_reason",
-            ),
-        ]
-
-
-class RegisterEventQuerySet(ScopedQuerySet):
-    scope_path_lookup = "household__union__path"
-
-
-@pgtrigger.register(
-    pgtrigger.Protect(name="register_event_is_immutable", operation=pgtrigger.Update | pgtrigger.Delete),
-)
-class RegisterEvent(models.Model):
-    """A step of the register lifecycle: who moved the file from which status to which, and why."""
-
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="register_events")
-    transition = models.CharField(_("操作"), max_length=32)
-    from_status = models.CharField(_("原状态"), max_length=16, choices=Status.choices)
-    to_status = models.CharField(_("新状态"), max_length=16, choices=Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT,
-                              related_name="+")
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    reason = models.TextField(_("意见或理由"), blank=True)
-    data = models.JSONField(_("附加信息"), default=dict, blank=True)
-
-    objects = RegisterEventQuerySet.as_manager()
-
-    @property
-    def label(self) -> str:
-        from dossiers.register import event_label
-
-        return event_label(self.transition)
-
-    class Meta:
-        verbose_name = _("档案流转记录")
-        verbose_name_plural = _("档案流转记录")
-        ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["household", "-at"], name="register_event_household_idx")]
-
-
-@pghistory.track()
-class Visit(models.Model):
-    """A home visit (入户调查) or a later follow-up visit."""
-
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="visits")
-    visited_on = models.DateField(_("走访日期"))
-    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("走访人"), on_delete=models.PROTECT,
-                                related_name="+")
-    companions = models.CharField(_("同行人员"), max_length=200, blank=True)
-    findings = models.TextField(_("走访情况"))
-    signed_application = models.BooleanField(_("已收到本人签字的申请书"), default=False)
-    finance_authorisation = models.BooleanField(_("已收到家庭经济状况核对授权书"), default=False)
-    is_initial = models.BooleanField(_("建档入户调查"), default=False)
-
-    class Meta:
-        verbose_name = _("走访记录")
-        verbose_name_plural = _("走访记录")
-        ordering = ["-visited_on", "-pk"]
-
-
-@pghistory.track()
-class Objection(models.Model):
-    """An objection received during the public notice (公示)."""
-
-    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="objections")
-    received_on = models.DateField(_("收到日期"))
-    content = models.TextField(_("异议内容"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT,
-                                    related_name="+")
-    upheld = models.BooleanField(_("异议成立"), null=True)
-    decision = models.TextField(_("核实结论"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("核实人"), on_delete=models.PROTECT,
-                                   related_name="+", null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("公示异议")
-        verbose_name_plural = _("公示异议")
-        ordering = ["received_on", "pk"]
-
-
-class ExitKind(models.TextChoices):
-    EXIT = "exit", _("脱困")
-    RELIEF = "relief", _("解困")
-    REMOVAL = "removal", _("注销")
-
-
-class RemovalReason(models.TextChoices):
-    DEATH = "death", _("死亡")
-    RETIREMENT = "retirement", _("退休")
-    TRANSFER = "transfer", _("迁出")
-    INELIGIBLE = "ineligible", _("经核查不符合标准")
-
-
-@pghistory.track()
-class ExitProposal(models.Model):
-    """A caseworker's proposal to take a household off the register, decided by a higher union."""
-
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="exit_proposals")
-    kind = models.CharField(_("退出方式"), max_length=16, choices=ExitKind.choices)
-    removal_reason = models.CharField(_("注销原因"), max_length=16, choices=RemovalReason.choices, blank=True)
-    # Per-capita monthly income of the months before the proposal, oldest first, from first_income_month.
-    monthly_incomes = ArrayField(
-        models.DecimalField(max_digits=12, decimal_places=2), verbose_name=_("最近 6 个月人均收入"), default=list,
-        blank=True,
-    )
-    first_income_month = models.DateField(_("收入起始月份"), null=True, blank=True)
-    evidence = models.TextField(_("依据"))
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.PROTECT,
-                                    related_name="+")
-    proposed_at = models.DateTimeField(_("提出时间"), default=timezone.now)
-    approved = models.BooleanField(_("批准"), null=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT,
-                                   related_name="+", null=True, blank=True)
-    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    decision_note = models.TextField(_("审批意见"), blank=True)
-
-    class Meta:
-        verbose_name = _("退出申请")
-        verbose_name_plural = _("退出申请")
-        ordering = ["-proposed_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["household"], condition=Q(approved__isnull=True),
-                                    name="one_pending_exit_per_household"),
-        ]
-
-    def income_by_month(self) -> list[tuple[datetime.date, Decimal]]:
-        """(first day of the month, per-capita income) for each month of the evidence, oldest first."""
-        if self.first_income_month is None:
-            return []
-        return [(self.first_income_month + relativedelta(months=index), Decimal(income))
-                for index, income in enumerate(self.monthly_incomes)]
-
-
-@pghistory.track()
-class Transfer(models.Model):
-    """Handing a file to another union (employer dissolved, family moved); the receiver accepts it."""
-
-    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="transfers")
-    from_union = models.ForeignKey(Union, verbose_name=_("转出单位"), on_delete=models.PROTECT, related_name="+")
-    to_union = models.ForeignKey(Union, verbose_name=_("接收单位"), on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(_("转移原因"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT,
-                                     related_name="+")
-    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
-    accepted = models.BooleanField(_("接收"), null=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.PROTECT,
-                                   related_name="+", null=True, blank=True)
-    decided_at = models.DateTimeField(_("办理时间"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("档案转移")
-        verbose_name_plural = _("档案转移")
-        ordering = ["-requested_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["household"], condition=Q(accepted__isnull=True),
-                                    name="one_pending_transfer_per_household"),
-        ]
-
-
-from dossiers.legacy.models import CivilRoster, CivilRosterEntry, ImportBatch  # noqa: E402  (registers the models)
