@@ -7,6 +7,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -80,7 +81,7 @@ def is_valid_18(number: str) -> bool:
         birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return False
-    return EARLIEST_BIRTH <= birth <= datetime.date.today() and number[17] == check_character(number[:17])
+    return EARLIEST_BIRTH <= birth <= timezone.localdate() and number[17] == check_character(number[:17])
 
 
 def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
@@ -113,7 +114,7 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
         birth = None
     if birth is None or birth < EARLIEST_BIRTH:
         raise IdNumberError(_("身份证号码中的出生日期 %(date)s 无效"), "birth_date", {"date": shown})
-    if birth > (today or datetime.date.today()):
+    if birth > (today or timezone.localdate()):
         raise IdNumberError(_("身份证号码中的出生日期 %(date)s 晚于今天"), "birth_date", {"date": shown})
 
     expected = check_character(first17)

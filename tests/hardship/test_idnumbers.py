@@ -12,6 +12,7 @@ from hardship.idnumbers import (
     check_against,
     check_character,
     generate,
+    is_valid_18,
     mask,
     normalize,
     parse,
@@ -259,3 +260,18 @@ def test_the_quick_check_agrees_with_the_full_parse_on_every_single_character_ch
                 except idnumbers.IdNumberError:
                     full = False
                 assert idnumbers.is_valid_18(changed) == full, changed
+
+
+@pytest.mark.parametrize("hour", [0, 23])
+def test_it_takes_today_as_the_beijing_day(hour):
+    """At 00:30 Beijing time the UTC date is still yesterday: a baby born today is not "born in the future"."""
+    import time_machine
+
+    from tests.dossiers.conftest import at_beijing
+
+    today = datetime.date(2026, 6, 15)
+    with time_machine.travel(at_beijing(today, hour, 30), tick=False):
+        number = generate("410102", today, 1, "F")
+        assert parse(number).birth_date == today
+        assert is_valid_18(number)
+        assert rejected(generate("410102", today + datetime.timedelta(days=1), 1, "F")).code == "birth_date"
