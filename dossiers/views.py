@@ -51,7 +51,8 @@ def page_number(request: HttpRequest) -> int:
 
 @login_required
 def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
-    household = _household(request, file_number, related=("filed_by", "reviewed_by", "entered_by", "region__parent"))
+    household = _household(request, file_number, related=("filed_by", "first_reviewed_by", "reviewed_by", "entered_by",
+                                                               "pending_category_by", "region__parent"))
     events = household.register_events.select_related("actor")
     context = {
         "household": household,
