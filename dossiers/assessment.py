@@ -155,6 +155,34 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def _parameters(standard: Standard, relative_multiple, accident_cost_share) -> tuple[Decimal, ...]:
+    poverty_line = _amount(standard.poverty_line, "低保标准（poverty_line）")
+    if poverty_line == 0:
+        raise ValueError("低保标准（poverty_line）必须大于零")
+    min_wage = _amount(standard.min_wage, "最低工资标准（min_wage）")
+    relative_multiple = _amount(relative_multiple, "相对困难倍数（relative_multiple）")
+    if relative_multiple < 1:
+        raise ValueError(f"相对困难倍数（relative_multiple）不能小于 1：{relative_multiple}")
+    accident_cost_share = _amount(accident_cost_share, "意外致困支出比例（accident_cost_share）")
+    return poverty_line, min_wage, relative_multiple, accident_cost_share
+
+
+def _imputed_income(members, member_incomes: list[Decimal], min_wage: Decimal, reasons: list[str]) -> Decimal:
+    """Able-bodied unemployed members earn at least the minimum wage: the gap to it is added as income."""
+    imputed = Decimal(0)
+    for member, declared in zip(members, member_incomes, strict=True):
+        if not member.able_bodied_unemployed:
+            continue
+        gap = min_wage * MONTHS - declared
+        if gap > 0:
+            imputed += gap
+            reasons.append(
+                f"成员{member.name}有劳动能力但未就业，按当地最低工资标准 {_money(min_wage)} 元/月"
+                f"计算全年收入，申报年收入 {_money(declared)} 元，补计收入 {_money(gap)} 元"
+            )
+    return imputed
+
+
 def assess(
     data: AssessmentInput,
     standard: Standard,
@@ -170,30 +198,12 @@ def assess(
     member_incomes = [
         _amount(m.annual_income, f"成员{m.name}的年收入（annual_income）") for m in data.members
     ]
-    poverty_line = _amount(standard.poverty_line, "低保标准（poverty_line）")
-    if poverty_line == 0:
-        raise ValueError("低保标准（poverty_line）必须大于零")
-    min_wage = _amount(standard.min_wage, "最低工资标准（min_wage）")
-    relative_multiple = _amount(relative_multiple, "相对困难倍数（relative_multiple）")
-    if relative_multiple < 1:
-        raise ValueError(f"相对困难倍数（relative_multiple）不能小于 1：{relative_multiple}")
-    accident_cost_share = _amount(accident_cost_share, "意外致困支出比例（accident_cost_share）")
+    poverty_line, min_wage, relative_multiple, accident_cost_share = _parameters(
+        standard, relative_multiple, accident_cost_share)
     exclusions = tuple(e for e in Exclusion if e in {Exclusion(x) for x in data.exclusions})
 
     reasons: list[str] = []
-
-    # Imputed income: able-bodied unemployed members earn at least the minimum wage.
-    imputed = Decimal(0)
-    for member, declared in zip(data.members, member_incomes):
-        if not member.able_bodied_unemployed:
-            continue
-        gap = min_wage * MONTHS - declared
-        if gap > 0:
-            imputed += gap
-            reasons.append(
-                f"成员{member.name}有劳动能力但未就业，按当地最低工资标准 {_money(min_wage)} 元/月"
-                f"计算全年收入，申报年收入 {_money(declared)} 元，补计收入 {_money(gap)} 元"
-            )
+    imputed = _imputed_income(data.members, member_incomes, min_wage, reasons)
 
     total_income = sum((amounts[n] for n in INCOME_FIELDS), Decimal(0)) + imputed
     rigid_costs = sum((amounts[n] for n in COST_FIELDS), Decimal(0))

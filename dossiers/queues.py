@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dossiers.choices import Status
 from dossiers.models import Household
-from dossiers.search import households_for
+from dossiers.search import _apply_saved_view, households_for
 
 ROWS_SHOWN = 5
 
@@ -41,16 +41,21 @@ def work_queues(user) -> list[Queue]:
                    "view=awaiting_me&status=visited"),
             _queue(_("本月到期复核"), households_for(user, {}, "reverify_due"), "view=reverify_due"),
         ]
+
+    def view(name: str) -> QuerySet:
+        """The list's saved view on the queryset already scoped (households_for would scope it again: a query)."""
+        return _apply_saved_view(visible, user, name)
+
     return [
-        _queue(_("待我审核"), households_for(user, {}, "awaiting_me"), "view=awaiting_me"),
+        _queue(_("待我审核"), view("awaiting_me").order_by("-updated_at", "-pk"), "view=awaiting_me"),
         _queue(_("待入户调查"), visible.filter(status=Status.FIRST_REVIEWED).order_by("updated_at"),
                "status=first_reviewed&sort=updated"),
         _queue(_("退回待修改"), visible.filter(status=Status.RETURNED, filed_by=user).order_by("updated_at"),
                "status=returned&sort=updated"),
         _queue(_("公示期满待入档"), visible.filter(status=Status.IN_NOTICE, notice_ends_on__lt=today),
                "view=in_notice"),
-        _queue(_("本月到期复核"), households_for(user, {}, "reverify_due").order_by("reverify_due"),
+        _queue(_("本月到期复核"), view("reverify_due").order_by("reverify_due", "-pk"),
                "view=reverify_due&sort=reverify"),
-        _queue(_("导入待核实"), households_for(user, {}, "imported_unverified").order_by("reverify_due", "pk"),
+        _queue(_("导入待核实"), view("imported_unverified").order_by("reverify_due", "-pk"),
                "view=imported_unverified&sort=reverify"),
     ]

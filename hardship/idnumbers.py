@@ -106,7 +106,16 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
     if first17[:2] not in PROVINCE_CODES:
         raise IdNumberError(_("身份证号码前两位（省份代码 %(province)s）无效"), "region", {"province": first17[:2]})
 
-    digits = first17[6:14]
+    birth = _birth_date(first17[6:14], today or timezone.localdate())
+    expected = check_character(first17)
+    if not legacy and number[17] != expected:
+        raise IdNumberError(_("身份证号码校验位错误：最后一位应为 %(expected)s，现在是 %(actual)s"), "check",
+                            {"expected": expected, "actual": number[17]})
+    return IdNumber(first17 + expected, birth, "M" if int(first17[16]) % 2 else "F", legacy)
+
+
+def _birth_date(digits: str, today: datetime.date) -> datetime.date:
+    """YYYYMMDD of the number: a real date, not before EARLIEST_BIRTH and not after today (Beijing)."""
     shown = f"{digits[:4]}-{digits[4:6]}-{digits[6:]}"
     try:
         birth = datetime.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
@@ -114,14 +123,9 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
         birth = None
     if birth is None or birth < EARLIEST_BIRTH:
         raise IdNumberError(_("身份证号码中的出生日期 %(date)s 无效"), "birth_date", {"date": shown})
-    if birth > (today or timezone.localdate()):
+    if birth > today:
         raise IdNumberError(_("身份证号码中的出生日期 %(date)s 晚于今天"), "birth_date", {"date": shown})
-
-    expected = check_character(first17)
-    if not legacy and number[17] != expected:
-        raise IdNumberError(_("身份证号码校验位错误：最后一位应为 %(expected)s，现在是 %(actual)s"), "check",
-                            {"expected": expected, "actual": number[17]})
-    return IdNumber(first17 + expected, birth, "M" if int(first17[16]) % 2 else "F", legacy)
+    return birth
 
 
 def _characters() -> IdNumberError:

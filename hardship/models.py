@@ -94,6 +94,14 @@ class Union(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        old_path = self.path
+        self.path = self.compute_path()
+        self.depth = self.path.count(PATH_SEPARATOR) - 2
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.path:
+            self._move_descendants(old_path)
+
     def clean(self) -> None:
         if PATH_SEPARATOR in self.code:
             raise ValidationError({"code": _("单位代码不能包含“/”。")})
@@ -103,14 +111,6 @@ class Union(models.Model):
             raise ValidationError({"parent": _("请选择上级单位。")})
         if self.pk and self.parent_id and self.parent.path.startswith(self.path):
             raise ValidationError({"parent": _("上级单位不能是本单位或其下级单位。")})
-
-    def save(self, *args, **kwargs) -> None:
-        old_path = self.path
-        self.path = self.compute_path()
-        self.depth = self.path.count(PATH_SEPARATOR) - 2
-        super().save(*args, **kwargs)
-        if old_path and old_path != self.path:
-            self._move_descendants(old_path)
 
     def compute_path(self) -> str:
         prefix = self.parent.path if self.parent_id else PATH_SEPARATOR
@@ -205,6 +205,9 @@ class Heartbeat(models.Model):
     class Meta:
         verbose_name = _("后台任务心跳")
         verbose_name_plural = _("后台任务心跳")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.last_seen:%Y-%m-%d %H:%M}"
 
 
 class AccessRecordQuerySet(ScopedQuerySet):

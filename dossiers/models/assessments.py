@@ -49,3 +49,6 @@ class Assessment(models.Model):
                 name="category_override_needs_a_reason",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.per_capita_monthly} 元/人·月 {self.final_category}"

@@ -43,17 +43,20 @@ class RegisterEvent(models.Model):
 
     objects = RegisterEventQuerySet.as_manager()
 
-    @property
-    def label(self) -> str:
-        from dossiers.register import event_label
-
-        return event_label(self.transition)
-
     class Meta:
         verbose_name = _("档案流转记录")
         verbose_name_plural = _("档案流转记录")
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["household", "-at"], name="register_event_household_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.from_status}→{self.to_status}"
+
+    @property
+    def label(self) -> str:
+        from dossiers.register import event_label
+
+        return event_label(self.transition)
 
 
 @pghistory.track()
@@ -75,6 +78,9 @@ class Visit(models.Model):
         verbose_name_plural = _("走访记录")
         ordering = ["-visited_on", "-pk"]
 
+    def __str__(self) -> str:
+        return f"{self.visited_on:%Y-%m-%d} {self.findings[:20]}"
+
 
 @pghistory.track()
 class Objection(models.Model):
@@ -94,6 +100,9 @@ class Objection(models.Model):
         verbose_name = _("公示异议")
         verbose_name_plural = _("公示异议")
         ordering = ["received_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.received_on:%Y-%m-%d} {self.content[:20]}"
 
 
 class ExitKind(models.TextChoices):
@@ -141,6 +150,9 @@ class ExitProposal(models.Model):
                                     name="one_pending_exit_per_household"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.proposed_at:%Y-%m-%d}"
+
     def income_by_month(self) -> list[tuple[datetime.date, Decimal]]:
         """(first day of the month, per-capita income) for each month of the evidence, oldest first."""
         if self.first_income_month is None:
@@ -173,3 +185,6 @@ class Transfer(models.Model):
             models.UniqueConstraint(fields=["household"], condition=Q(accepted__isnull=True),
                                     name="one_pending_transfer_per_household"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.from_union_id} → {self.to_union_id}"

@@ -60,6 +60,9 @@ class FileNumberSequence(models.Model):
     prefix = models.CharField(max_length=16, primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.last:06d}"
+
     @classmethod
     def next_number(cls, region_code: str, year: int) -> str:
         prefix = f"{region_code}-{year}"

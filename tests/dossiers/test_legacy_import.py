@@ -690,19 +690,23 @@ def test_every_column_of_the_export_layout_lands_and_reimports_unchanged(run, ki
     assert counts() == before and pghistory.models.Events.objects.count() == events
 
 
-def test_a_later_file_marking_the_household_exited_closes_it(run, county_admin):
+def test_a_later_file_marking_the_household_exited_is_refused_and_changes_nothing(run, county_admin):
+    """An exit is proposed and approved in the system (register.propose_exit / approve_exit), never imported."""
     fam = lf.family("张建国", children=1)
     run(lf.to_xlsx(lf.two_sheet_tables([fam])), "2022年汇总.xlsx")
+    before = counts()
     fam.cells["status"] = "已脱困"
+    tables = lf.two_sheet_tables([fam])
 
-    report = run(lf.to_xlsx(lf.two_sheet_tables([fam])), "2023年汇总.xlsx")
+    report = run(lf.to_xlsx(tables), "2023年汇总.xlsx")
 
-    assert report.households_updated == 1
+    assert report.households_updated == 0 and report.refused and not report.written
+    problem = one_problem(report, "家庭档案", tables[0].row_for(fam.head.id_number))
+    assert problem.column == "档案状态" and "提出脱困申请" in problem.reason
     household = household_of(fam)
-    assert household.status == Status.EXITED
-    assert set(household.members.values_list("is_open", flat=True)) == {False}
-    event = household.register_events.get(transition="import_update")
-    assert (event.from_status, event.to_status) == (Status.REGISTERED, Status.EXITED)
+    assert household.status == Status.REGISTERED and household.closed_on is None
+    assert set(household.members.values_list("is_open", flat=True)) == {True}
+    assert counts() == before
 
 
 def test_a_person_in_two_households_of_the_file_is_rejected(run):
@@ -752,7 +756,7 @@ def test_a_member_row_above_every_household_row_is_rejected_with_a_reason(run):
     assert all(row["reason"] for row in report.rejected_rows)
 
 
-def test_reopening_an_exited_household_whose_old_member_moved_on_is_refused_cleanly(
+def test_reopening_an_exited_household_is_refused_even_when_its_old_member_moved_on(
         run, make_household, caseworker, target):
     """A household imported as 已脱困; its spouse later joined another open file; a new register says 在档 again."""
     fam = lf.family("张建国")
@@ -771,11 +775,11 @@ def test_reopening_an_exited_household_whose_old_member_moved_on_is_refused_clea
     report = run(lf.to_xlsx(lf.two_sheet_tables([fam])), "2024年汇总.xlsx", mode="skip_invalid")
 
     assert Member.objects.filter(id_number=spouse.id_number, is_open=True).get().household == moved_on
-    if report.households_updated:  # reopened without the spouse
-        assert not household_of(fam).members.filter(id_number=spouse.id_number, is_open=True).exists()
-    else:  # or refused, saying why
-        assert report.rejected and CHINESE.search(report.rejected[0].reason)
-        assert counts() == before
+    # an import never reopens a closed file (返困 is done in the system): refused, saying so, nothing written
+    assert report.households_updated == 0 and report.rejected
+    assert "返困重新建档" in report.rejected[0].reason
+    assert household_of(fam).status == Status.EXITED
+    assert counts() == before
 
 
 @pytest.mark.parametrize("bool_first", [True, False], ids=["TRUE-then-1", "1-then-TRUE"])
