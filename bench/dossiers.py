@@ -24,12 +24,12 @@ from unittest import mock
 
 import pgtrigger
 import psycopg
-from psycopg.copy import QueuedLibpqWriter
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from psycopg.copy import QueuedLibpqWriter
 
 from dossiers import search
 from dossiers.choices import CLOSED_STATUSES, Category, Status
@@ -61,6 +61,7 @@ HOUSEHOLD_COLUMNS = [
     "filed_by_id", "reviewed_by_id", "entered_by_id", "previous_episode_id", "notice_ends_on", "registered_on",
     "reverify_due", "closed_on", "follow_up_until", "created_at", "updated_at",
     "receives_dibao", "dibao_amount", "import_batch_id",
+    "first_reviewed_by_id", "pending_category", "pending_category_by_id", "register_version",
 ]
 MEMBER_COLUMNS = [
     "id", "household_id", "is_primary", "is_open", "name", "sex", "ethnicity", "relationship", "id_number",
@@ -218,7 +219,7 @@ def drop_secondary_structures(schemas: dict) -> None:
 def restore_secondary_structures(schemas: dict) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
-        for table, (uniques, indexes, foreign_keys) in schemas.items():
+        for table, (uniques, indexes, _foreign_keys) in schemas.items():
             for name, definition in uniques:
                 cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
             for _, definition in indexes:
@@ -466,6 +467,7 @@ def copy_register(rng, centres, statuses, created, county_of, end, filer_id, rev
                         notice_ends_on, registered_on, reverify_due, closed_on, follow_up_until,
                         created_at, fromtimestamp(updated_ts, utc),
                         False, "0.00", None,
+                        None, "", None, 0,
                     ))
                     for position, (name, male, relationship, id_number, birth_date, work, earns) in enumerate(
                             household_members):

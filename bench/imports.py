@@ -47,12 +47,36 @@ from django.db import connection, models, transaction
 from django.utils import timezone, translation
 
 from bench.dossiers import (
-    AREA_MIX, BANKS, CAUSE_MIX, EMPLOYERS, ETHNICITY, GIVEN_FIRST, GIVEN_SECOND, HOUSING_MIX, KEY_GROUP_MIX,
-    MEMBER_COUNTS, STREETS, SURNAMES, TAIL_SURNAMES, Picker,
+    AREA_MIX,
+    BANKS,
+    CAUSE_MIX,
+    EMPLOYERS,
+    ETHNICITY,
+    GIVEN_FIRST,
+    GIVEN_SECOND,
+    HOUSING_MIX,
+    KEY_GROUP_MIX,
+    MEMBER_COUNTS,
+    STREETS,
+    SURNAMES,
+    TAIL_SURNAMES,
+    Picker,
 )
 from dossiers.choices import (
-    AreaBand, Category, Cause, Disability, Health, HousingType, KeyGroup, LegacyCategory, LegacyTier,
-    MedicalInsurance, ModelWorker, Relationship, Status, WorkStatus,
+    AreaBand,
+    Category,
+    Cause,
+    Disability,
+    Health,
+    HousingType,
+    KeyGroup,
+    LegacyCategory,
+    LegacyTier,
+    MedicalInsurance,
+    ModelWorker,
+    Relationship,
+    Status,
+    WorkStatus,
 )
 from dossiers.legacy import layout, reading
 from dossiers.legacy.models import ImportBatch

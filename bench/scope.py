@@ -152,7 +152,7 @@ def run() -> list[dict]:
             ("count", prefix_count, recursive_count),
             (f"first {PAGE} by path", prefix_page, recursive_page),
         ):
-            prefix_s, recursive_s = compare(lambda: prefix(scope), lambda: recursive(scope))
+            prefix_s, recursive_s = compare(lambda p=prefix, s=scope: p(s), lambda r=recursive, s=scope: r(s))
             rows.append({
                 "scope": label, "units": size, "query": query, "prefix ms": prefix_s * 1000,
                 "recursive ms": recursive_s * 1000, "ratio": recursive_s / prefix_s,

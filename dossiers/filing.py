@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dossiers import assessment
-from dossiers.register import member_is_open
 from dossiers.choices import NOT_WORKING, Status
 from dossiers.models import Assessment, FileNumberSequence, Household, LocalStandard, Member
+from dossiers.register import member_is_open
 
 
 class FilingError(Exception):

@@ -13,6 +13,7 @@ from dossiers.models import Household, Member
 from hardship import idnumbers
 from hardship.models import Union
 
+
 def date_input() -> forms.DateInput:
     # The browser's date picker reads and writes ISO dates, whatever the interface language.
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dossiers.choices import Status
 from dossiers.models import Household
-from dossiers.search import _apply_saved_view, households_for
+from dossiers.search import apply_saved_view, households_for
 
 ROWS_SHOWN = 5
 
@@ -44,7 +44,7 @@ def work_queues(user) -> list[Queue]:
 
     def view(name: str) -> QuerySet:
         """The list's saved view on the queryset already scoped (households_for would scope it again: a query)."""
-        return _apply_saved_view(visible, user, name)
+        return apply_saved_view(visible, user, name)
 
     return [
         _queue(_("待我审核"), view("awaiting_me").order_by("-updated_at", "-pk"), "view=awaiting_me"),

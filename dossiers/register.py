@@ -27,7 +27,15 @@ from django.utils.translation import gettext_lazy
 
 from dossiers.choices import CLOSED_STATUSES, Category, Status
 from dossiers.models import (
-    ExitKind, ExitProposal, Household, LocalStandard, Member, Objection, RegisterEvent, Transfer, Visit,
+    ExitKind,
+    ExitProposal,
+    Household,
+    LocalStandard,
+    Member,
+    Objection,
+    RegisterEvent,
+    Transfer,
+    Visit,
 )
 from hardship import workdays
 from hardship.bulk import copy_rows

@@ -33,7 +33,7 @@ AWAITING_SUPERVISOR = (Status.EXIT_PROPOSED, Status.VISITED)
 
 def households_for(user, filters: dict, view: str = "") -> QuerySet[Household]:
     queryset = Household.objects.visible_to(user)
-    queryset = _apply_saved_view(queryset, user, view)
+    queryset = apply_saved_view(queryset, user, view)
     queryset = _apply_search(queryset, filters.get("q") or "")
     for field in ("status", "category", "key_group"):
         if filters.get(field):
@@ -74,7 +74,7 @@ def _apply_search(queryset: QuerySet[Household], text: str) -> QuerySet[Househol
     return queryset.filter(Q(head_name__startswith=text) | Q(pk__in=by_member))
 
 
-def _apply_saved_view(queryset: QuerySet[Household], user, view: str) -> QuerySet[Household]:
+def apply_saved_view(queryset: QuerySet[Household], user, view: str) -> QuerySet[Household]:
     today = timezone.localdate()
     if view == "reverify_due":
         return queryset.filter(status=Status.REGISTERED, reverify_due__lte=_month_end(today))
@@ -83,11 +83,18 @@ def _apply_saved_view(queryset: QuerySet[Household], user, view: str) -> QuerySe
     if view == "in_notice":
         return queryset.filter(status=Status.IN_NOTICE)
     if view == "awaiting_me":
-        statuses = AWAITING_SUPERVISOR if user.role == "supervisor" else AWAITING_CASEWORK
-        return queryset.filter(status__in=statuses).exclude(filed_by=user)
+        return queryset.filter(_awaiting(user))
     if view == "imported_unverified":
         return queryset.filter(status=Status.REGISTERED).filter(imported_unverified())
     return queryset
+
+
+def _awaiting(user) -> Q:
+    """Files this user may move on: not their own, not a 复核 of their own 初审, a re-grade someone else proposed."""
+    statuses = AWAITING_SUPERVISOR if user.role == "supervisor" else AWAITING_CASEWORK
+    review = Q(status__in=statuses) & ~Q(filed_by=user) & ~Q(status=Status.VISITED, first_reviewed_by=user)
+    regrade = Q(status=Status.REGISTERED) & ~Q(pending_category="") & ~Q(pending_category_by=user)
+    return review | regrade
 
 
 def imported_unverified() -> Exists:

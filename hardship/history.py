@@ -173,8 +173,8 @@ def _related_labels(events) -> dict[tuple, str]:
 
 
 def _display_value(model_field, value, labels) -> str:
-    from hardship.idnumbers import mask
     from hardship.fields import EncryptedTextField
+    from hardship.idnumbers import mask
 
     if value is None or value == "":
         return "—"

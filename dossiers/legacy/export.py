@@ -30,7 +30,12 @@ from openpyxl.utils import get_column_letter
 
 from dossiers.choices import Relationship
 from dossiers.legacy.layout import (
-    COMBINED_COLUMNS, HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET, escape_formula,
+    COMBINED_COLUMNS,
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_SHEET,
+    MEMBER_COLUMNS,
+    MEMBER_SHEET,
+    escape_formula,
 )
 from dossiers.models import Household, Member
 from hardship import idnumbers

@@ -15,12 +15,24 @@ from decimal import Decimal
 from django.utils import translation
 
 from dossiers.choices import (
-    ETHNIC_GROUPS, AreaBand, Category, Disability, Health, HousingType, KeyGroup, LegacyCategory, LegacyTier,
-    MedicalInsurance, ModelWorker, Relationship, Status, WorkStatus,
+    ETHNIC_GROUPS,
+    AreaBand,
+    Category,
+    Disability,
+    Health,
+    HousingType,
+    KeyGroup,
+    LegacyCategory,
+    LegacyTier,
+    MedicalInsurance,
+    ModelWorker,
+    Relationship,
+    Status,
+    WorkStatus,
 )
 from dossiers.legacy import values
-from dossiers.models import Household
 from dossiers.legacy.values import CellError
+from dossiers.models import Household
 
 _SPACES = re.compile(r"\s+")
 _FORMULA_ESCAPE = re.compile(r"^'(?=[=+\-@\t\r])")  # the apostrophe our export puts before = + - @

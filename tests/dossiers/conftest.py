@@ -19,7 +19,15 @@ from django.utils import timezone
 
 from dossiers import register
 from dossiers.choices import (
-    AreaBand, Cause, Health, HousingType, MedicalInsurance, Relationship, Sex, Status, WorkStatus,
+    AreaBand,
+    Cause,
+    Health,
+    HousingType,
+    MedicalInsurance,
+    Relationship,
+    Sex,
+    Status,
+    WorkStatus,
 )
 from dossiers.filing import save_household
 from dossiers.models import ExitKind, Household, LocalStandard, Member

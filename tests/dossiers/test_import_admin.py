@@ -342,3 +342,14 @@ def test_it_keeps_the_batch_page_queries_constant(admin_client, target, county_a
         return len(captured)
 
     assert queries(batch(1)) == queries(batch(300)) <= 10
+
+
+def test_it_says_on_the_preview_when_no_standard_lets_it_assess(admin_client, target, standard):
+    """Imported files are assessed against the local line; without one the admin is told once, not silently."""
+    from dossiers.models import LocalStandard
+
+    LocalStandard.objects.all().delete()
+    batch = uploaded(admin_client, register(lf.family("张建国")), union=target)
+
+    page = admin_client.get(url("batch", batch.pk)).content.decode()
+    assert batch.preview["warnings"] and batch.preview["warnings"][0] in page

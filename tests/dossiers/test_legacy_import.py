@@ -241,7 +241,7 @@ def test_it_refuses_an_id_number_excel_stored_as_a_number_and_never_guesses(run,
     tables = [lf.combined_table([fam, other])] if kind.startswith("csv") else lf.two_sheet_tables([fam, other])
     tables[0].records[0]["id_number"] = lf.excel_float_id(fam.head.id_number)  # 4.10102198503071E+17
     if kind.startswith("csv"):
-        tables[0].records[0]["id_number"] = "{:.14E}".format(lf.excel_float_id(fam.head.id_number))
+        tables[0].records[0]["id_number"] = f"{lf.excel_float_id(fam.head.id_number):.14E}"
     data, name = lf.write(tables, kind)
 
     report = run(data, name, dry_run=True)

@@ -345,7 +345,7 @@ def test_it_keeps_the_union_export_queries_constant(client_for, supervisor, unio
 
 def add_units(parent: Union, n: int, *, users_each: int = 1) -> None:
     """n grassroots units under `parent`, each with its own region and users of every role."""
-    for index in range(n):
+    for _ in range(n):
         unit = UnionFactory(code=f"{parent.code}-G{Union.objects.count():03d}", kind=Union.Kind.GRASSROOTS,
                             parent=parent, region=RegionFactory())
         for number in range(users_each):

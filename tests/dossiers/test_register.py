@@ -15,11 +15,26 @@ from dossiers import register
 from dossiers.choices import Category, Health, Relationship, Sex, Status, WorkStatus
 from dossiers.filing import FilingError, save_household
 from dossiers.models import (
-    Assessment, ExitKind, ExitProposal, Household, Member, Objection, RegisterEvent, RemovalReason, Transfer,
+    Assessment,
+    ExitKind,
+    ExitProposal,
+    Household,
+    Member,
+    Objection,
+    RegisterEvent,
+    RemovalReason,
+    Transfer,
 )
 from dossiers.register import TransitionError
 from tests.dossiers.conftest import (
-    LIFECYCLE, POVERTY_LINE, after_the_notice, at_beijing, default_members, exit_proposal, initial_visit, new_member,
+    LIFECYCLE,
+    POVERTY_LINE,
+    after_the_notice,
+    at_beijing,
+    default_members,
+    exit_proposal,
+    initial_visit,
+    new_member,
 )
 from tests.factories import UserFactory
 

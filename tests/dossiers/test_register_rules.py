@@ -18,7 +18,11 @@ from dossiers.models import ExitKind, Household, LocalStandard, Member, Register
 from dossiers.register import TransitionError
 from hardship.models import CalendarDay, Region
 from tests.dossiers.conftest import (
-    POVERTY_LINE, after_the_notice, at_beijing, default_members, exit_proposal, initial_visit, new_member,
+    POVERTY_LINE,
+    at_beijing,
+    default_members,
+    exit_proposal,
+    new_member,
 )
 from tests.factories import UserFactory
 
@@ -533,3 +537,17 @@ def test_it_saves_a_household_only_with_a_single_writer_for_is_open(household, c
     household = fresh(household)
     save_household(household, list(household.members.all()), by=caseworker)
     assert set(household.members.values_list("is_open", flat=True)) == {register.member_is_open(Status.DRAFT)}
+
+
+def test_it_lists_in_awaiting_me_only_what_the_user_may_do(household, walk, caseworker, reviewer, second_reviewer,
+                                                           raised_line):
+    from dossiers.search import households_for
+
+    def awaiting(user):
+        return set(households_for(user, {}, "awaiting_me").values_list("pk", flat=True))
+
+    walk(household, Status.VISITED)  # 初审 by `reviewer`
+    assert household.pk not in awaiting(reviewer) and household.pk in awaiting(second_reviewer)
+    walk(household, Status.REGISTERED)
+    register.reverify(fresh(household), by=caseworker, reason="低保标准提高后复核")
+    assert household.pk not in awaiting(caseworker) and household.pk in awaiting(reviewer)

@@ -1,8 +1,8 @@
 """The caseworker's pages: every page from the right and the wrong role and subtree."""
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dossiers.choices import Status
@@ -140,7 +140,10 @@ def test_it_shows_why_a_transition_is_refused(client_for, household, caseworker)
 
 def test_it_offers_only_allowed_transitions(client_for, household, caseworker, reviewer, walk):
     walk(household, Status.SUBMITTED)
-    names = lambda user: [t.name for t in client_for(user).get(detail_url(household)).context["transitions"]]
+
+    def names(user):
+        return [t.name for t in client_for(user).get(detail_url(household)).context["transitions"]]
+
     assert "first_review" not in names(caseworker)
     assert "first_review" in names(reviewer)
 
