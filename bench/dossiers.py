@@ -238,7 +238,8 @@ def check_columns() -> None:
     for model, columns in ((Household, HOUSEHOLD_COLUMNS), (Member, MEMBER_COLUMNS)):
         expected = {field.column for field in model._meta.concrete_fields}
         if set(columns) != expected:
-            raise RuntimeError(f"{model.__name__}: COPY columns {sorted(set(columns) ^ expected)} out of step with the model")
+            raise RuntimeError(f"{model.__name__}: COPY columns {sorted(set(columns) ^ expected)} "
+                               "out of step with the model")
 
 
 def side_connection() -> psycopg.Connection:
@@ -639,8 +640,8 @@ def slowest_queries(label: str, fn: Callable[[], object], count: int = 4) -> Non
             cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, SUMMARY ON) {sql}")
             plan = [row[0] for row in cursor.fetchall()]
             ms = float(next(line for line in plan if line.startswith("Execution Time")).split()[2])
-            tables = sorted({word.strip('"') for word in sql.split() if word.strip('"(').startswith(("dossiers_", "hardship_", "django_"))
-                             and "." not in word})
+            tables = sorted({word.strip('"') for word in sql.split()
+                             if word.strip('"(').startswith(("dossiers_", "hardship_", "django_")) and "." not in word})
             timed.append((ms, ", ".join(tables)[:90]))
     print(f"\n{label}: {len(timed)} queries, {sum(ms for ms, _ in timed):.1f} ms executing in total; slowest:")
     for ms, tables in sorted(timed, reverse=True)[:count]:

@@ -303,7 +303,8 @@ def accept_match(entry: CivilRosterEntry, *, by, only_if_different: bool = False
     entry.accepted_at, entry.accepted_by = timezone.now(), by
     entry.save(update_fields=["accepted_at", "accepted_by"])
     return register.record_civil_match(
-        household, by=by, reason=_("民政比对：%(file)s 第%(row)d行") % {"file": entry.roster.file_name, "row": entry.row},
+        household, by=by,
+        reason=_("民政比对：%(file)s 第%(row)d行") % {"file": entry.roster.file_name, "row": entry.row},
         roster=entry.roster_id, row=entry.row, on_dibao=entry.on_dibao, amount=str(entry.amount),
     )
 

@@ -82,8 +82,9 @@ def _new_household(rng: random.Random, union: Union, filer: User, profile: str, 
     members = [
         _member(surname + rng.choice(GIVEN), Relationship.SELF, head_birth, county, index * 4, "M",
                 WorkStatus.SICK_LEAVE if profile == "deep" else WorkStatus.EMPLOYED, primary=True),
-        _member(rng.choice(SURNAMES) + rng.choice(GIVEN), Relationship.SPOUSE, head_birth.replace(year=head_birth.year + 2),
-                county, index * 4 + 1, "F", WorkStatus.NONE if profile == "deep" else WorkStatus.EMPLOYED),
+        _member(rng.choice(SURNAMES) + rng.choice(GIVEN), Relationship.SPOUSE,
+                head_birth.replace(year=head_birth.year + 2), county, index * 4 + 1, "F",
+                WorkStatus.NONE if profile == "deep" else WorkStatus.EMPLOYED),
         _member(surname + rng.choice(GIVEN), Relationship.CHILD, datetime.date(2012, 5, 1 + index % 27), county,
                 index * 4 + 2, "M", WorkStatus.STUDENT),
     ]
@@ -91,9 +92,11 @@ def _new_household(rng: random.Random, union: Union, filer: User, profile: str, 
     members[1].health = "serious" if profile != "relative" else "healthy"
     income = {"deep": "14000", "relative": "42000", "accident": "30000"}[profile]
     household = Household(
-        union=union, region=union.region, address=f"郑州市{rng.choice(STREETS)}{rng.randint(1, 300)}号院{rng.randint(1, 20)}号楼",
+        union=union, region=union.region,
+        address=f"郑州市{rng.choice(STREETS)}{rng.randint(1, 300)}号院{rng.randint(1, 20)}号楼",
         phone=f"139{rng.randint(10000000, 99999999)}", housing_type=rng.choice(HousingType.values),
-        area_band=rng.choice(AreaBand.values), main_cause=Cause.SERIOUS_ILLNESS if profile == "accident" else Cause.LAID_OFF,
+        area_band=rng.choice(AreaBand.values),
+        main_cause=Cause.SERIOUS_ILLNESS if profile == "accident" else Cause.LAID_OFF,
         secondary_causes=[Cause.SCHOOLING], accident=profile == "accident", zero_employment=profile == "deep",
         consent_basis="本人签字的申请书和家庭经济状况核对授权书", income_wages=Decimal(income),
         income_transfers=Decimal("3600"), cost_illness=Decimal("26000" if profile == "accident" else "4000"),

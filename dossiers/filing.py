@@ -43,7 +43,8 @@ def membership_conflict(id_numbers: list[str], *, user, exclude_household: House
             "id": member.masked_id_number, "file": household.file_number, "head": household.head_name}
     union = household.union
     contact = f"{union.name}" + (f"，电话 {union.contact_phone}" if union.contact_phone else "")
-    return _("身份证号 %(id)s 已在其他单位建档，请联系%(contact)s。") % {"id": member.masked_id_number, "contact": contact}
+    return _("身份证号 %(id)s 已在其他单位建档，请联系%(contact)s。") % {
+        "id": member.masked_id_number, "contact": contact}
 
 
 @transaction.atomic

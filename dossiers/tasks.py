@@ -147,5 +147,6 @@ def purge_stale_uploads() -> int:
     stale = ImportBatch.objects.filter(state=State.PREVIEWED, created_at__lt=cutoff).exclude(file="")
     for batch in stale:
         finish(batch, State.FAILED, {"failure": "expired",
-                                     "error": f"预览后 {STALE_PREVIEW_HOURS} 小时内未确认导入，上传的文件已删除；如需导入请重新上传"})
+                                     "error": f"预览后 {STALE_PREVIEW_HOURS} 小时内未确认导入，上传的文件已删除；"
+                                              "如需导入请重新上传"})
     return len(stale)

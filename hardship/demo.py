@@ -56,10 +56,13 @@ def load_union_demo() -> str:
     for code, name, kind, parent_code in GRASSROOTS_UNITS:
         parent = Union.objects.get(code=parent_code)
         region = parent.region
-        Union.objects.update_or_create(code=code, defaults={"name": name, "kind": kind, "parent": parent, "region": region})
+        Union.objects.update_or_create(
+            code=code, defaults={"name": name, "kind": kind, "parent": parent, "region": region},
+        )
     for username, full_name, role, code in DEMO_USERS:
         user, created = User.objects.get_or_create(
-            username=username, defaults={"full_name": full_name, "role": role, "home_union": Union.objects.get(code=code)},
+            username=username,
+            defaults={"full_name": full_name, "role": role, "home_union": Union.objects.get(code=code)},
         )
         if created:
             user.set_password(DEMO_PASSWORD)

@@ -34,4 +34,5 @@ class EncryptedTextField(models.TextField):
         try:
             return self.cipher.decrypt(value.encode()).decode()
         except InvalidToken as error:
-            raise ValueError(f"{self.model.__name__}.{self.name}: cannot decrypt (wrong FIELD_ENCRYPTION_KEYS?)") from error
+            raise ValueError(
+                f"{self.model.__name__}.{self.name}: cannot decrypt (wrong FIELD_ENCRYPTION_KEYS?)") from error

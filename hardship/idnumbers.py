@@ -90,7 +90,8 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumber:
         raise IdNumberError(_("身份证号码不能为空"), "empty")
     if _SCIENTIFIC.fullmatch(number):
         raise IdNumberError(
-            _("身份证号码被 Excel 存成了数字（科学计数法，只保留 15 位有效数字），后几位已经丢失，请把该列设为文本格式后重新填写"),
+            _("身份证号码被 Excel 存成了数字（科学计数法，只保留 15 位有效数字），后几位已经丢失，"
+              "请把该列设为文本格式后重新填写"),
             "numeric_cell",
         )
     if not _ALLOWED.fullmatch(number):

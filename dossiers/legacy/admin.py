@@ -103,7 +103,8 @@ class UploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_BYTES:
-            raise forms.ValidationError(_("文件太大：最大 %(max)d MB；请拆分后分批导入") % {"max": MAX_BYTES // 2 ** 20})
+            raise forms.ValidationError(
+                _("文件太大：最大 %(max)d MB；请拆分后分批导入") % {"max": MAX_BYTES // 2 ** 20})
         return upload
 
     def mode_options(self) -> list[tuple]:

@@ -198,7 +198,8 @@ def import_register(*, by: User, when: datetime.datetime) -> ImportBatch:
 
 # --- the 民政 roster -------------------------------------------------------------------------------------------
 
-ROSTER_HEADERS = ["序号", "街道办事处", "户主姓名", "保障对象姓名", "保障对象身份证号码", "低保状态", "月保障金额（元）"]
+ROSTER_HEADERS = ["序号", "街道办事处", "户主姓名", "保障对象姓名", "保障对象身份证号码", "低保状态",
+                  "月保障金额（元）"]
 # (what the file records: receives_dibao, amount) set on the first files before the roster comes in.
 RECORDED = [(True, Decimal("850.00")), (True, Decimal("620.00")), (True, Decimal("500.00"))]
 # People the roster names who have no file anywhere: 未建档.

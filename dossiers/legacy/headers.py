@@ -114,7 +114,8 @@ def find_header_row(rows: list[list], *, max_scan: int = 10) -> int:
     for index, row in enumerate(rows[:max_scan]):
         if len(map_headers(list(row or [])).columns) >= 3:
             return index
-    raise HeaderNotFound(f"前 {max_scan} 行中没有找到表头：表头行至少要有 3 个可识别的列，如“姓名”“身份证号码”“工作单位”")
+    raise HeaderNotFound(f"前 {max_scan} 行中没有找到表头："
+                         "表头行至少要有 3 个可识别的列，如“姓名”“身份证号码”“工作单位”")
 
 
 _INVISIBLE = re.compile(r"[\s\u200b\ufeff]")

@@ -242,7 +242,8 @@ def plan_record(record: HouseholdRecord, existing: Existing | None, *, file_name
 
 def _refuse_new(status: str, values: dict, today: datetime.date) -> Refused | None:
     if status not in fields.IMPORTABLE_STATUSES:
-        return Refused(STATUS_COLUMN, f"档案状态“{Status(status).label}”不能通过导入建立，只能是在档、已脱困、已解困或已注销")
+        return Refused(STATUS_COLUMN, f"档案状态“{Status(status).label}”不能通过导入建立，"
+                                      "只能是在档、已脱困、已解困或已注销")
     closed_on = values.get("closed_on")
     if status in EXIT_STATUSES and closed_on:
         if closed_on > today:

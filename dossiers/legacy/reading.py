@@ -97,7 +97,8 @@ def detect_format(head: bytes, filename: str) -> str:
                                                "如是 Unicode（UTF-16）文本，请另存为 UTF-8 编码的 CSV")
         raise UnreadableFile("wrong_type", f"文件扩展名为 {extension or '（无）'}，但内容不是 Excel 或 CSV 文件")
     if expected is not None and expected != actual:
-        hint = "（加了打开密码的 .xlsx 也是这种格式，请去掉密码后另存）" if expected == "xlsx" and actual == "xls" else ""
+        hint = ("（加了打开密码的 .xlsx 也是这种格式，请去掉密码后另存）"
+                if expected == "xlsx" and actual == "xls" else "")
         raise UnreadableFile("wrong_type", f"文件扩展名为 {extension}，但内容不是{_FORMAT_NAMES[expected]}文件，"
                                            f"而是{_FORMAT_NAMES[actual]}文件{hint}；请改正扩展名或重新另存")
     return actual

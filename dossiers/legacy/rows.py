@@ -359,7 +359,8 @@ def check_members_across_households(parsed: ParsedFile) -> None:
             if not number or number == household.head_id:
                 continue
             if number in heads and heads[number] is not household:
-                member.source.reject("身份证号码", f"此人是{_where(heads[number].source)}的建档职工，不能同时是另一户的成员")
+                member.source.reject("身份证号码", f"此人是{_where(heads[number].source)}的建档职工，"
+                                                  "不能同时是另一户的成员")
                 continue
             other = seen.setdefault(number, household)
             if other is not household:

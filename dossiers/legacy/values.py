@@ -208,7 +208,8 @@ def parse_causes(raw: object) -> list[int]:
 
 
 def _cause_code(part: str, names: dict[str, int]) -> int:
-    match = re.fullmatch(r"([0-9]{1,3})(?![0-9])\W*(.*?)\)?", part)  # "6", "6-重特大疾病", "6.重特大疾病", "6(重特大疾病)"
+    # "6", "6-重特大疾病", "6.重特大疾病", "6(重特大疾病)"
+    match = re.fullmatch(r"([0-9]{1,3})(?![0-9])\W*(.*?)\)?", part)
     code, name = (int(match[1]), match[2]) if match else (None, part)
     if code is not None and code not in Cause.values:
         raise CellError(f"致困原因编号“{match[1]}”无效，应为 1–10")

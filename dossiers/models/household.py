@@ -51,7 +51,8 @@ class HouseholdQuerySet(ScopedQuerySet):
 
         path = scope_path(user)
         if path:
-            union_ids = list(Union.objects.filter(path__startswith=path).values_list("pk", flat=True)[:self.SMALL_SUBTREE + 1])
+            union_ids = list(Union.objects.filter(path__startswith=path)
+                             .values_list("pk", flat=True)[:self.SMALL_SUBTREE + 1])
             if len(union_ids) <= self.SMALL_SUBTREE:
                 return self.filter(union_id__in=union_ids)
         return super().visible_to(user)

@@ -287,7 +287,8 @@ def _names(response) -> set[str]:
 
 
 def test_it_exports_only_the_users_subtree(client_for, make_household, caseworker, outsider, supervisor, unions):
-    make_household(by=caseworker, union=unions["410102-S01"], members=[new_member(name="中原甲"), *default_members()[1:]])
+    make_household(by=caseworker, union=unions["410102-S01"],
+                   members=[new_member(name="中原甲"), *default_members()[1:]])
     make_household(by=outsider, union=unions["410105-C01"], members=[new_member(name="金水乙"), *default_members()[1:]])
     assert _names(download(client_for(outsider), "csv")) == {"金水乙"}
     xlsx = sheets(download(client_for(outsider), "xlsx"), "xlsx")
@@ -297,7 +298,8 @@ def test_it_exports_only_the_users_subtree(client_for, make_household, caseworke
 
 
 def test_it_follows_the_list_filters(client_for, make_household, caseworker, unions, walk):
-    make_household(by=caseworker, union=unions["410102-C01"], members=[new_member(name="草稿户"), *default_members()[1:]])
+    make_household(by=caseworker, union=unions["410102-C01"],
+                   members=[new_member(name="草稿户"), *default_members()[1:]])
     walk(make_household(by=caseworker, union=unions["410102-C01"],
                         members=[new_member(name="在档户"), *default_members()[1:]]), Status.REGISTERED)
     client = client_for(caseworker)
@@ -363,7 +365,8 @@ def test_it_keeps_queries_constant_as_households_grow(client_for, make_household
 
     before = {file_format: count(file_format) for file_format in ("xlsx", "csv")}
     for n in range(5):
-        members = [new_member(name=f"户主{n}"), *(new_member(relationship="child", name=f"子女{n}{m}") for m in range(3))]
+        members = [new_member(name=f"户主{n}"),
+                   *(new_member(relationship="child", name=f"子女{n}{m}") for m in range(3))]
         make_household(by=caseworker, union=unions["410102-S01"], members=members)
     assert {file_format: count(file_format) for file_format in ("xlsx", "csv")} == before
     assert max(before.values()) <= 12

@@ -80,7 +80,8 @@ def test_it_says_which_field_disagrees_with_the_id_number(client_for, caseworker
     members = three_members()
     members[2]["members-2-birth_date"] = "2010-09-02"
     members[2]["members-2-sex"] = "M"
-    formset = client_for(caseworker).post(reverse("dossiers:create"), household_post(unions, members)).context["formset"]
+    formset = client_for(caseworker).post(reverse("dossiers:create"),
+                                          household_post(unions, members)).context["formset"]
     assert "出生日期与身份证号码不一致" in formset.forms[2].errors["birth_date"][0]
     assert "性别与身份证号码不一致" in formset.forms[2].errors["sex"][0]
 
@@ -102,7 +103,8 @@ def test_it_refuses_more_than_three_secondary_causes(client_for, caseworker, uni
 
 def test_it_refuses_a_person_filed_in_another_county(client_for, caseworker, outsider, unions, standard):
     members = three_members()
-    client_for(outsider).post(reverse("dossiers:create"), household_post(unions, members[:1], union=unions["410105-C01"].pk))
+    client_for(outsider).post(reverse("dossiers:create"),
+                              household_post(unions, members[:1], union=unions["410105-C01"].pk))
     assert Household.objects.count() == 1
     response = client_for(caseworker).post(reverse("dossiers:create"), household_post(unions, members))
     assert "已在其他单位建档，请联系金水区困难职工帮扶中心" in str(response.context["form"].non_field_errors())
@@ -134,7 +136,8 @@ def test_it_adds_a_member_row_in_place(client_for, caseworker):
 
 
 def test_it_previews_the_assessment_while_typing(client_for, caseworker, unions, standard):
-    response = client_for(caseworker).post(reverse("dossiers:assessment_preview"), household_post(unions, three_members()))
+    response = client_for(caseworker).post(reverse("dossiers:assessment_preview"),
+                                           household_post(unions, three_members()))
     page = response.content.decode()
     assert "333.33" in page and "800.00" in page and "深度困难" in page
 

@@ -327,7 +327,8 @@ def test_it_says_so_when_the_task_cannot_be_queued(admin_client, target, monkeyp
 
 def test_it_keeps_the_batch_page_queries_constant(admin_client, target, county_admin):
     def batch(problems: int) -> ImportBatch:
-        rejected = [{"sheet": "家庭档案", "row": n, "column": "身份证号码", "reason": "校验位错误"} for n in range(problems)]
+        rejected = [{"sheet": "家庭档案", "row": n, "column": "身份证号码", "reason": "校验位错误"}
+                    for n in range(problems)]
         report = {"households_created": 1, "households_updated": 0, "households_unchanged": 0, "members_created": 2,
                   "members_updated": 0, "rejected": rejected, "rejected_total": problems, "skipped": [],
                   "skipped_total": 0, "rejected_rows_total": problems, "total_rows": problems + 1,

@@ -169,8 +169,9 @@ def test_it_imports_the_minimum_of_name_and_id_number_with_a_cause(run):
 # --- header synonyms -------------------------------------------------------------------------------------------
 
 SYNONYM_HEADERS = [
-    {"serial": "序号", "name": "姓名", "id_number": "身份证号", "employer": "工作单位名称", "household_size": "家庭人数",
-     "annual_income": "家庭年收入（万元）", "legacy_category": "困难类型", "causes": "致困原因", "notes": "备注"},
+    {"serial": "序号", "name": "姓名", "id_number": "身份证号", "employer": "工作单位名称",
+     "household_size": "家庭人数", "annual_income": "家庭年收入（万元）", "legacy_category": "困难类型",
+     "causes": "致困原因", "notes": "备注"},
     {"serial": "序 号", "name": " 职工 姓名 ", "id_number": "公民身份号码", "employer": "工作单位",
      "household_size": "家庭人口（人）", "annual_income": "家庭年总收入(万元)", "legacy_category": "困难类别",
      "causes": "主要致困原因", "notes": "备　注"},
@@ -343,7 +344,8 @@ def test_it_rejects_an_unknown_cause_naming_the_column(run):
     assert problem.column == "主要致困原因" and CHINESE.search(problem.reason)
 
 
-@pytest.mark.parametrize(("cell", "legacy"), [("低保户", LegacyCategory.DIBAO), ("低保边缘户", LegacyCategory.NEAR_DIBAO),
+@pytest.mark.parametrize(("cell", "legacy"), [("低保户", LegacyCategory.DIBAO),
+                                              ("低保边缘户", LegacyCategory.NEAR_DIBAO),
                                               ("意外致困户", LegacyCategory.ACCIDENT)])
 def test_it_keeps_the_legacy_category_beside_the_new_one(run, cell, legacy):
     fam = lf.family("张建国", legacy_category=cell)
@@ -354,7 +356,8 @@ def test_it_keeps_the_legacy_category_beside_the_new_one(run, cell, legacy):
     assert household.category in Category.values
 
 
-@pytest.mark.parametrize(("cell", "status", "open_"), [("在档", Status.REGISTERED, True), (None, Status.REGISTERED, True),
+@pytest.mark.parametrize(("cell", "status", "open_"), [("在档", Status.REGISTERED, True),
+                                                       (None, Status.REGISTERED, True),
                                                        ("已脱困", Status.EXITED, False)])
 def test_it_sets_the_status_from_the_register(run, cell, status, open_):
     fam = lf.family("张建国", status=cell, legacy_category="低保户")
@@ -477,7 +480,8 @@ def test_all_or_nothing_writes_nothing_when_a_row_is_rejected(run):
 @pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "run"])
 def test_a_refused_run_still_counts_what_would_be_created(run, dry_run):
     """The all-or-nothing preview is where the admin decides: it must say what the file would do once fixed."""
-    kept, new, bad = lf.family("张建国"), lf.family("王秀兰", sex="女", children=1), lf.family("刘德华", causes="无此原因")
+    kept, new, bad = (lf.family("张建国"), lf.family("王秀兰", sex="女", children=1),
+                      lf.family("刘德华", causes="无此原因"))
     run(lf.to_xlsx(lf.two_sheet_tables([kept])), "2022年汇总.xlsx")
     tables = lf.two_sheet_tables([kept, new, bad])
 
@@ -490,7 +494,8 @@ def test_a_refused_run_still_counts_what_would_be_created(run, dry_run):
 
 
 def test_skip_invalid_writes_the_valid_households_and_leaves_a_bad_one_out_whole(run):
-    good, bad, also_good = lf.family("张建国", children=1), lf.family("王秀兰", sex="女", children=2), lf.family("刘德华")
+    good, bad, also_good = (lf.family("张建国", children=1), lf.family("王秀兰", sex="女", children=2),
+                            lf.family("刘德华"))
     tables = lf.two_sheet_tables([good, bad, also_good])
     child = bad.members[1]
     tables[1].record_for(child.id_number)["id_number"] = lf.bad_check_digit(child.id_number)

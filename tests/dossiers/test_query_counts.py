@@ -126,7 +126,8 @@ def test_it_keeps_the_household_list_queries_constant_for_every_view_filter_and_
 
     def counts() -> dict:
         return {(user.username, str(query), htmx): measure(client_for(user), reverse("dossiers:list"), 12,
-                                                           params(query), headers={"HX-Request": "true"} if htmx else None)
+                                                           params(query),
+                                                           headers={"HX-Request": "true"} if htmx else None)
                 for user in (caseworker, supervisor) for query in LIST_QUERIES for htmx in (False, True)}
 
     few = counts()
@@ -246,7 +247,8 @@ def upload_roster(client, rows: list[list]) -> CivilRoster:
         workbook.active.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    response = client.post(reverse("dossiers:civil_upload"), {"file": SimpleUploadedFile("名册.xlsx", buffer.getvalue())})
+    response = client.post(reverse("dossiers:civil_upload"),
+                           {"file": SimpleUploadedFile("名册.xlsx", buffer.getvalue())})
     assert response.status_code == 302
     return CivilRoster.objects.latest("pk")
 
@@ -401,7 +403,8 @@ def test_it_keeps_each_roles_home_page_queries_constant(request, client_for, gro
 # --- the admin pages the project customises ----------------------------------------------------------------------
 
 def make_batch(union, user, n: int, *, state=ImportBatch.State.DONE, problems: int = 1) -> ImportBatch:
-    rejected = [{"sheet": "家庭档案", "row": row, "column": "身份证号码", "reason": "校验位错误"} for row in range(problems)]
+    rejected = [{"sheet": "家庭档案", "row": row, "column": "身份证号码", "reason": "校验位错误"}
+                for row in range(problems)]
     result = {"households_created": n, "households_updated": 0, "households_unchanged": 0, "members_created": 2 * n,
               "members_updated": 0, "rejected": rejected, "rejected_total": problems, "skipped": [],
               "skipped_total": 0, "rejected_rows_total": problems, "total_rows": problems + n,

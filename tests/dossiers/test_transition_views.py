@@ -92,7 +92,8 @@ def test_it_overrides_a_category_only_with_a_reason(client_for, household, casew
 def test_it_hands_a_file_to_another_county_which_accepts_it(client_for, household, caseworker, outsider, walk, unions):
     walk(household, Status.REGISTERED)
     client_for(caseworker).post(url("transition", household, "request_transfer"),
-                                {"to_union": "410105-C01", "reason": "全家搬到金水区居住", "version": version(household)})
+                                {"to_union": "410105-C01", "reason": "全家搬到金水区居住",
+                                 "version": version(household)})
     transfer = Transfer.objects.get()
     assert client_for(outsider).get(reverse("dossiers:transfers")).context["transfers"][0] == transfer
     stranger = UserFactory(username="stranger", role="caseworker", home_union=unions["420102"])

@@ -50,7 +50,8 @@ def test_it_finds_a_household_by_id_number_name_or_file_number(client_for, house
 def test_it_finds_by_a_spouse_id_number_and_not_by_a_stranger(client_for, household, caseworker):
     spouse = household.members.get(is_primary=False)
     client = client_for(caseworker)
-    assert [h.pk for h in client.get(reverse("dossiers:list"), {"q": spouse.id_number}).context["page"].rows] == [household.pk]
+    assert [h.pk for h in client.get(reverse("dossiers:list"),
+                                     {"q": spouse.id_number}).context["page"].rows] == [household.pk]
     assert not client.get(reverse("dossiers:list"), {"q": "11010519491231002X"}).context["page"].rows
 
 
@@ -58,8 +59,10 @@ def test_it_filters_by_status_and_saved_view(client_for, make_household, casewor
     draft = make_household(by=caseworker, union=unions["410102-C01"])
     in_notice = walk(make_household(by=caseworker, union=unions["410102-C01"]), Status.IN_NOTICE)
     client = client_for(caseworker)
-    assert [h.pk for h in client.get(reverse("dossiers:list"), {"status": "draft"}).context["page"].rows] == [draft.pk]
-    assert [h.pk for h in client.get(reverse("dossiers:list"), {"view": "in_notice"}).context["page"].rows] == [in_notice.pk]
+    assert [h.pk for h in client.get(reverse("dossiers:list"),
+                                     {"status": "draft"}).context["page"].rows] == [draft.pk]
+    assert [h.pk for h in client.get(reverse("dossiers:list"),
+                                     {"view": "in_notice"}).context["page"].rows] == [in_notice.pk]
 
 
 def test_it_keeps_list_queries_constant(client_for, make_household, caseworker, unions):

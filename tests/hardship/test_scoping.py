@@ -49,7 +49,8 @@ def test_it_exports_only_the_subtree_and_records_the_export(client_for, supervis
     assert response.status_code == 200
     rows = response.content.decode("utf-8-sig").splitlines()
     assert rows[0].startswith("单位代码,名称")
-    assert {row.split(",")[0] for row in rows[1:]} == {"410100", "410102", "410102-C01", "410102-S01", "410105", "410105-C01"}
+    assert {row.split(",")[0] for row in rows[1:]} == {
+        "410100", "410102", "410102-C01", "410102-S01", "410105", "410105-C01"}
     record = AccessRecord.objects.get()
     assert record.user == supervisor and record.action == AccessRecord.Action.EXPORT
 

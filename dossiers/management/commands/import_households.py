@@ -29,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--union", required=True, help="建档单位的单位代码，如 410102")
         parser.add_argument("--dry-run", action="store_true", help="只预览，不写入")
-        parser.add_argument("--skip-invalid", action="store_true", help="导入无误的户，跳过有误的行（默认：全部无误才导入）")
+        parser.add_argument("--skip-invalid", action="store_true",
+                            help="导入无误的户，跳过有误的行（默认：全部无误才导入）")
         parser.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
         parser.add_argument("--user", help="以该账号的名义导入（须有该单位的导入权限）；默认为系统导入账号")
 
@@ -73,10 +74,12 @@ class Command(BaseCommand):
         stream.write(json.dumps(payload, ensure_ascii=False) if as_json else payload)
 
     def _summary(self, report: ImportReport) -> str:
-        verb = "预览（未写入）" if report.dry_run else ("未导入：全部无误才导入，但有误的行如下" if report.refused else "已导入")
+        verb = "预览（未写入）" if report.dry_run else (
+            "未导入：全部无误才导入，但有误的行如下" if report.refused else "已导入")
         lines = [f"{verb}：新建 {report.households_created} 户，更新 {report.households_updated} 户，"
                  f"无变化 {report.households_unchanged} 户；成员新建 {report.members_created} 人，"
-                 f"更新 {report.members_updated} 人；有误 {report.rejected_row_count} 行，跳过 {len(report.skipped)} 行。"]
+                 f"更新 {report.members_updated} 人；有误 {report.rejected_row_count} 行，"
+                 f"跳过 {len(report.skipped)} 行。"]
         lines += [f"  有误 {p.sheet} 第 {p.row} 行 {p.column}：{p.reason}" for p in report.rejected]
         lines += [f"  跳过 {s.sheet} 第 {s.row} 行：{s.reason}" for s in report.skipped]
         lines += [f"  未识别的列 {text}" for text in report.unknown_columns]
