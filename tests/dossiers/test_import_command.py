@@ -181,3 +181,13 @@ def test_the_real_command_line_imports_into_the_test_database(register, admin_ar
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["households_created"] == 2
     assert Household.objects.count() == 2
+
+
+def test_it_tells_in_the_summary_when_it_could_not_assess(register, county_admin, unions):
+    """No 低保 standard in force: the files are written without an assessment, and the summary says so."""
+    path, _tables = register([lf.family("张建国")])
+
+    result = lf.call_import_command(path, "--union", "410102-C01", "--user", county_admin.username)
+
+    assert result.code == 0
+    assert "提示" in result.out and "低保标准" in result.out

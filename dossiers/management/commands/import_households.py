@@ -83,4 +83,5 @@ class Command(BaseCommand):
         lines += [f"  有误 {p.sheet} 第 {p.row} 行 {p.column}：{p.reason}" for p in report.rejected]
         lines += [f"  跳过 {s.sheet} 第 {s.row} 行：{s.reason}" for s in report.skipped]
         lines += [f"  未识别的列 {text}" for text in report.unknown_columns]
+        lines += [f"  提示 {text}" for text in report.warnings]
         return "\n".join(lines)
