@@ -1,5 +1,7 @@
 """Scope by subtree: out of scope is a 404; a province sees its counties; the nation sees all."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.urls import reverse
@@ -101,5 +103,7 @@ def test_it_uses_the_path_index_for_a_subtree(supervisor, unions):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Scan using hardship_union_path_" in plan and "Seq Scan" not in plan
-    assert "Index Cond: (((path)::text >= " in plan  # the prefix became an index range
+    # Either path index may serve it (the unique one in collation "C", or Django's pattern_ops one), as an index
+    # or a bitmap scan: which one depends on the table's statistics at that moment, not on the code.
+    assert re.search(r"Index Scan (using|on) hardship_union_path_", plan) and "Seq Scan" not in plan, plan
+    assert re.search(r"Index Cond: \(\(\(path\)::text (>=|~>=~) ", plan), plan  # the prefix became an index range
