@@ -35,6 +35,7 @@ PLAN = [
     (Status.REGISTERED, "deep"), (Status.REGISTERED, "relative"), (Status.REGISTERED, "accident"),
     (Status.REGISTERED, "deep"), (Status.REGISTERED, "relative"), (Status.EXIT_PROPOSED, "relative"),
     (Status.EXITED, "relative"), (Status.RELIEVED, "deep"), (Status.REMOVED, "relative"),
+    (Status.WITHDRAWN, "relative"), (Status.DECLINED, "relative"),
 ]
 # Files that reach the register were filed and put on notice this many days ago (the notice is then over).
 NOTICE_STARTED_DAYS_AGO = 40
@@ -120,6 +121,9 @@ def _walk(household: Household, status: str, *, filer, checker, supervisor, prof
     """The review chain up to the public notice: filed by `filer`, 初审 by `checker`, 复核 by `supervisor`."""
     if status == Status.DRAFT:
         return
+    if status in (Status.WITHDRAWN, Status.DECLINED):
+        _end_application(household, status, filer=filer, checker=checker)
+        return
     if profile == "accident":
         assess_household(household, by=filer, final_category=Category.ACCIDENT,
                          override_reason="家庭成员突发重病，医疗支出占收入八成以上")
@@ -129,6 +133,16 @@ def _walk(household: Household, status: str, *, filer, checker, supervisor, prof
         _step(household, step, filer=filer, checker=checker, supervisor=supervisor)
     if status == Status.RETURNED:
         register.return_for_correction(household, by=checker, reason="收入证明不全，请补充近 12 个月工资流水")
+
+
+def _end_application(household: Household, status: str, *, filer, checker) -> None:
+    """Applications that never reach the register: one the family withdraws, one a reviewer declines."""
+    register.submit(household, by=filer)
+    if status == Status.WITHDRAWN:
+        register.withdraw(household, by=filer, reason="本人来电撤回申请：配偶已重新就业，家庭收入好转")
+    else:
+        register.first_review(household, by=checker, reason="材料齐全，同意入户调查")
+        register.decline(household, by=checker, reason="入户调查发现家庭有一辆登记在本人名下的小轿车，不予建档")
 
 
 def _step(household: Household, step: str, *, filer, checker, supervisor) -> None:

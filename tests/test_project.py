@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from hardship.models import Region, Union, User
 
@@ -118,3 +119,20 @@ def test_it_keeps_the_core_free_of_feature_apps():
             offending += [f"{path.relative_to(ROOT)}:{node.lineno} imports {module}"
                           for module in modules if module.split(".")[0] in FEATURE_APPS]
     assert not offending, "\n".join(offending)
+
+
+@pytest.mark.django_db
+def test_it_walks_the_demo_files_into_every_status_through_the_register():
+    """Every status shows in the demo, reached by the real transitions with the clock moved, never backdated."""
+    from dossiers.choices import Status
+    from dossiers.models import Household
+
+    call_command("load_demo", verbosity=0)
+    demo = Household.objects.filter(import_batch__isnull=True)
+    assert set(demo.values_list("status", flat=True)) == set(Status.values)
+    for household in demo.filter(registered_on__isnull=False):
+        events = {event.transition: event for event in household.register_events.all()}
+        notice = events["start_notice"]
+        assert notice.data["starts_on"] >= timezone.localdate(events["record_civil_check"].at).isoformat()
+        assert household.registered_on > household.notice_ends_on
+        assert events["first_review"].actor != events["review"].actor
