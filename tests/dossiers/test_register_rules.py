@@ -440,10 +440,16 @@ def test_it_tells_the_apps_listening_when_a_file_leaves_the_register(household, 
 
 
 def test_it_drives_every_transition_page_from_the_table(client_for, household, caseworker):
-    """Every transition has a page that renders its own form for a user who may make it."""
-    for name in register.TRANSITIONS:
+    """Every transition has a page: its form where it can be made now, else back to the file saying why."""
+    for name, spec in register.TRANSITIONS.items():
         response = client_for(caseworker).get(reverse("dossiers:transition", args=[household.file_number, name]))
-        assert response.status_code in (200, 403), name
+        if not caseworker.has_perm(spec.permission, household):
+            assert response.status_code == 403, name
+        elif household.status in spec.sources:
+            assert response.status_code == 200 and response.context["spec"] == spec, name
+        else:
+            assert response.status_code == 302, name
+            assert "当前状态为“草稿”" in str(list(response.wsgi_request._messages)[0]), name
 
 
 # ---------------------------------------------------------------- races with real connections
