@@ -102,7 +102,7 @@ class AssessmentResult:
             "rigid_costs": str(self.rigid_costs),
             "household_size": self.household_size,
             "category": self.category.value,
-            "category_label": _chinese(self.category.label),
+            "category_label": source_text(self.category.label),
             "exclusions": [e.value for e in self.exclusions],
             "reasons": list(self.reasons),
             "ratio_to_line": str(self.ratio_to_line),
@@ -140,7 +140,7 @@ def _amount(value: object, label: str) -> Decimal:
     return amount
 
 
-def _chinese(label) -> str:
+def source_text(label) -> str:
     """A choice label as written in the source (Chinese), not in the language of the current request."""
     with translation.override(None):
         return str(label)
@@ -254,9 +254,9 @@ def assess(
     if exclusions:
         category = Outcome.NOT_ELIGIBLE
         for exclusion in exclusions:
-            reasons.append(f"存在排除情形：{_chinese(exclusion.label)}")
+            reasons.append(f"存在排除情形：{source_text(exclusion.label)}")
 
-    reasons.append(f"认定结果：{_chinese(category.label)}")
+    reasons.append(f"认定结果：{source_text(category.label)}")
 
     return AssessmentResult(
         per_capita_monthly=per_capita,

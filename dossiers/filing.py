@@ -106,13 +106,17 @@ def assessment_input(household: Household, members: list[Member], on=None) -> as
 
 
 def _able_bodied_unemployed(member: Member, on) -> bool:
-    return member.able_to_work and member.work_status in NOT_WORKING and of_working_age(member, on)
+    return able_bodied_unemployed(able_to_work=member.able_to_work, work_status=member.work_status,
+                                  birth_date=member.birth_date, sex=member.sex, on=on)
 
 
-def of_working_age(member: Member, on) -> bool:
-    """From WORKING_AGE_FROM up to (not including) the member's sex's retirement age (settings.RETIREMENT_AGE)."""
-    age = on.year - member.birth_date.year - ((on.month, on.day) < (member.birth_date.month, member.birth_date.day))
-    return settings.WORKING_AGE_FROM <= age < settings.RETIREMENT_AGE[member.sex]
+def able_bodied_unemployed(*, able_to_work: bool, work_status: str, birth_date, sex: str, on) -> bool:
+    """Counted at the minimum wage: able to work, not working, and from WORKING_AGE_FROM up to (not including)
+    the retirement age of their sex (settings.RETIREMENT_AGE)."""
+    if not (able_to_work and work_status in NOT_WORKING):
+        return False
+    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    return settings.WORKING_AGE_FROM <= age < settings.RETIREMENT_AGE[sex]
 
 
 def standard_for(household: Household, on=None) -> LocalStandard:

@@ -160,14 +160,14 @@ def perform(name: str, household: Household, *, by, **data):
 
 def _allow(household: Household, transition_name: str, *, by, reason: str = "") -> None:
     """The checks every transition makes first: status, permission, reason."""
-    spec = _check_status(household, transition_name)
+    spec = check_status(household, transition_name)
     if not by.has_perm(spec.permission, household):
         raise TransitionError(_("您没有权限%(action)s。") % {"action": spec.label})
     if spec.needs_reason and not reason.strip():
         raise TransitionError(_("请填写%(action)s的意见或理由。") % {"action": spec.label})
 
 
-def _check_status(household: Household, transition_name: str) -> Transition:
+def check_status(household: Household, transition_name: str) -> Transition:
     spec = TRANSITIONS[transition_name]
     if household.status not in spec.sources:
         raise TransitionError(_("当前状态为“%(status)s”，不能%(action)s。") % {
@@ -253,7 +253,7 @@ def missing_for_submission(household: Household) -> list[str]:
 
 @transition
 def first_review(household: Household, *, by, reason: str = "") -> RegisterEvent:
-    _check_status(household, "first_review")
+    check_status(household, "first_review")
     _refuse_own_file(household, by)
     event = _move(household, "first_review", to=Status.FIRST_REVIEWED, by=by, reason=reason)
     household.first_reviewed_by = by
@@ -278,7 +278,7 @@ def record_visit(household: Household, *, by, visited_on: datetime.date, finding
 
 @transition
 def review(household: Household, *, by, reason: str = "") -> RegisterEvent:
-    _check_status(household, "review")
+    check_status(household, "review")
     _refuse_own_file(household, by)
     if household.first_reviewed_by_id == by.pk:
         raise TransitionError(_("初审和复核须由两个不同的人办理：您已办理本档案的初审。"))
@@ -386,7 +386,7 @@ def withdraw(household: Household, *, by, reason: str) -> RegisterEvent:
 @transition
 def decline(household: Household, *, by, reason: str) -> RegisterEvent:
     """不予建档: a reviewer finds the application does not qualify; the reason is kept on the closed file."""
-    _check_status(household, "decline")
+    check_status(household, "decline")
     _refuse_own_file(household, by)
     event = _move(household, "decline", to=Status.DECLINED, by=by, reason=reason)
     household.closed_on = timezone.localdate()
@@ -400,7 +400,7 @@ def reverify(household: Household, *, by, reason: str) -> RegisterEvent:
     the file; another one is proposed and waits for a second person (confirm_regrade); removal is propose_exit."""
     from dossiers.filing import FilingError, assess_household
 
-    _check_status(household, "reverify")
+    check_status(household, "reverify")
     if household.pending_category:
         raise TransitionError(_("已有一项待确认的类别调整，请先确认或不同意。"))
     _allow(household, "reverify", by=by, reason=reason)
@@ -484,9 +484,11 @@ def _check_exit_incomes(household: Household, proposal: ExitProposal, months: li
         raise TransitionError(_("脱困须提供 %(first)s 至 %(last)s 连续 %(n)d 个月的人均收入。") % {
             "n": settings.EXIT_INCOME_MONTHS, "first": _month_label(expected[0]) if expected else "—",
             "last": _month_label(expected[-1]) if expected else "—"})
+    month_ends = {month: month + relativedelta(months=1, days=-1) for month, _income in incomes}
+    standards = LocalStandard.in_force_on(household.region, list(month_ends.values()))
     below = []
     for month, income in incomes:
-        standard = LocalStandard.in_force(household.region, month + relativedelta(months=1, days=-1))
+        standard = standards[month_ends[month]]
         if standard is None:
             raise TransitionError(_("%(region)s %(month)s 没有有效的低保标准，无法判断是否脱困。") % {
                 "region": household.region.name, "month": _month_label(month)})
@@ -511,11 +513,19 @@ def approve_exit(household: Household, *, by, reason: str = "") -> RegisterEvent
     target = {ExitKind.EXIT: Status.EXITED, ExitKind.RELIEF: Status.RELIEVED, ExitKind.REMOVAL: Status.REMOVED}
     event = _move(household, "approve_exit", to=target[proposal.kind], by=by, reason=reason, proposal=proposal.pk)
     _decide(proposal, by=by, approved=True, note=reason)
-    household.closed_on = today
-    if proposal.kind != ExitKind.REMOVAL:
-        household.follow_up_until = today + relativedelta(months=settings.RELAPSE_FOLLOW_UP_MONTHS)
+    for name, value in closing_dates(household.status, today).items():
+        setattr(household, name, value)
     household.save(update_fields=["closed_on", "follow_up_until"])
     return event
+
+
+def closing_dates(status: str, closed_on: datetime.date) -> dict:
+    """The dates a file leaving the register gets: closed_on, and after 脱困 or 解困 (not 注销) the relapse
+    follow-up to its end. The import gives a file it creates as closed the same."""
+    dates = {"closed_on": closed_on}
+    if status != Status.REMOVED:
+        dates["follow_up_until"] = closed_on + relativedelta(months=settings.RELAPSE_FOLLOW_UP_MONTHS)
+    return dates
 
 
 @transition

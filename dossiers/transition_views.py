@@ -33,9 +33,10 @@ def transition(request: HttpRequest, file_number: str, name: str) -> HttpRespons
         raise Http404
     if not request.user.has_perm(spec.permission, household):
         raise PermissionDenied
-    if household.status not in spec.sources:  # an old link or a back button: say why instead of a dead form
-        messages.error(request, _("当前状态为“%(status)s”，不能%(action)s。") % {
-            "status": household.get_status_display(), "action": spec.label})
+    try:
+        register.check_status(household, name)
+    except register.TransitionError as error:  # an old link or a back button: say why instead of a dead form
+        messages.error(request, str(error))
         return redirect("dossiers:detail", file_number=household.file_number)
     today = timezone.localdate()
     form = TRANSITION_FORMS.get(name, forms.ReasonForm)(

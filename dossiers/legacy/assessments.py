@@ -9,16 +9,14 @@ re-grading is the yearly re-verification's work, with a new assessment. Written 
 from __future__ import annotations
 
 import datetime
-import types
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import translation
 from psycopg.types.json import Jsonb
 
 from dossiers import assessment
-from dossiers.choices import NOT_WORKING, Category, Status
-from dossiers.filing import of_working_age
+from dossiers.choices import Category, Status
+from dossiers.filing import able_bodied_unemployed
 from dossiers.legacy.rows import HouseholdRecord
 from dossiers.models import Assessment, Household, LocalStandard
 from hardship.bulk import copy_rows
@@ -88,22 +86,17 @@ def assessment_input(values: dict, people: list[dict], *, size: int | None, on: 
 
 
 def _able_bodied_unemployed(person: dict, on: datetime.date) -> bool:
-    """filing._able_bodied_unemployed on the person's imported values (a member's defaults where a column is absent)."""
-    if not person.get("able_to_work", True) or person.get("work_status") not in NOT_WORKING:
-        return False
-    return of_working_age(types.SimpleNamespace(birth_date=person["birth_date"], sex=person["sex"]), on)
+    """On the person's imported values (a member's defaults where a column is absent)."""
+    return able_bodied_unemployed(able_to_work=person.get("able_to_work", True), work_status=person.get("work_status"),
+                                  birth_date=person["birth_date"], sex=person["sex"], on=on)
 
 
 def override_reason(final: str, result: assessment.AssessmentResult) -> str:
     """Kept with the assessment as written, in Chinese, like its reasons."""
     if final == result.category.value:
         return ""
-    computed = _chinese(result.category.label)
+    computed = assessment.source_text(result.category.label)
     if not final:
         return f"历史档案导入：原台账未载明困难类别，按导入的收入测算为“{computed}”"
-    return f"历史档案导入：原台账类别为“{_chinese(Category(final).label)}”，按导入的收入测算为“{computed}”"
-
-
-def _chinese(label) -> str:
-    with translation.override(None):  # the source text, whatever the language of the request
-        return str(label)
+    kept = assessment.source_text(Category(final).label)
+    return f"历史档案导入：原台账类别为“{kept}”，按导入的收入测算为“{computed}”"

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dossiers import register
 from dossiers.legacy import assessments, merge, rows
 from dossiers.legacy.layout import escape_formula
 from dossiers.legacy.models import ImportBatch
@@ -233,7 +234,7 @@ def _write(plan: merge.Plan, *, union: Union, region_code: str, user, batch, fil
         events += [(existing.id, "import_update", existing.status, changed.get("status", existing.status),
                     _reason(file_name, record), _data(batch, file_name, record))
                    for record, existing, changed, _new, _changed in plan.updates]
-        merge.write_events(events, user=user, now=now)
+        register.record_events(events, by=user, at=now)
 
 
 def _reason(file_name: str, record: HouseholdRecord) -> str:

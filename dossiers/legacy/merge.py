@@ -13,7 +13,6 @@ import datetime
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
-from django.conf import settings
 from django.db import connection
 
 from dossiers import register
@@ -187,18 +186,10 @@ def new_household_row(values: dict, *, status: str, today: datetime.date, file_n
            "consent_basis": f"历史档案导入（{file_name}）"[:200]}
     row["reverify_due"] = registered_on + relativedelta(years=1) if status == Status.REGISTERED else None
     if status in EXIT_STATUSES:
-        row.update(_closing_dates(status, values.get("closed_on") or today))
+        row.update(register.closing_dates(status, values.get("closed_on") or today))
     else:
         row.pop("closed_on", None)  # an exit date on a file still on the register means nothing
     return row
-
-
-def _closing_dates(status: str, closed_on: datetime.date) -> dict:
-    """closed_on, and for an exit or relief (not a removal) the relapse follow-up to its end."""
-    dates = {"closed_on": closed_on}
-    if status != Status.REMOVED:
-        dates["follow_up_until"] = closed_on + relativedelta(months=settings.RELAPSE_FOLLOW_UP_MONTHS)
-    return dates
 
 
 def changes(old: dict, new: dict) -> dict:
@@ -291,7 +282,7 @@ def _existing_file_values(existing: Existing, values: dict) -> dict:
         values.pop("accident", None)
     closed_on = values.pop("closed_on", None)
     if existing.status in EXIT_STATUSES and closed_on and not existing.values.get("closed_on"):
-        values.update(_closing_dates(existing.status, closed_on))
+        values.update(register.closing_dates(existing.status, closed_on))
     return values
 
 
@@ -400,9 +391,3 @@ def _update_from_stage(model, changes: list[tuple[int, dict]], extra: dict | Non
         with connection.cursor() as cursor:
             cursor.execute(f"UPDATE {table} t SET {', '.join(assignments)} FROM {stage} s WHERE t.id = s.id", params)
 
-
-def write_events(entries: list[tuple[int, str, str, str, str, dict]], *, user, now) -> None:
-    """(household id, transition, from, to, reason, data) → immutable RegisterEvent rows."""
-    from dossiers.register import record_events
-
-    record_events(entries, by=user, at=now)

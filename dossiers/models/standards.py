@@ -46,12 +46,22 @@ class LocalStandard(models.Model):
     @classmethod
     def in_force(cls, region: Region, on) -> LocalStandard | None:
         """The most specific standard in force: the county's, else its prefecture's, else its province's."""
+        return cls.in_force_on(region, [on])[on]
+
+    @classmethod
+    def in_force_on(cls, region: Region, days) -> dict:
+        """in_force for each of these days, from one query (a month-by-month check asks for six)."""
         codes = [region.code, f"{region.code[:4]}00", f"{region.code[:2]}0000"]
-        candidates = cls.objects.filter(region_id__in=codes, effective_from__lte=on).order_by("-effective_from")
-        by_region = {}
-        for standard in candidates:
-            by_region.setdefault(standard.region_id, standard)
-        return next((by_region[code] for code in codes if code in by_region), None)
+        candidates = list(cls.objects.filter(region_id__in=codes, effective_from__lte=max(days))
+                          .order_by("-effective_from"))
+        found = {}
+        for day in days:
+            by_region = {}
+            for standard in candidates:
+                if standard.effective_from <= day:
+                    by_region.setdefault(standard.region_id, standard)
+            found[day] = next((by_region[code] for code in codes if code in by_region), None)
+        return found
 
 
 class FileNumberSequence(models.Model):

@@ -7,14 +7,7 @@ from decimal import Decimal as D
 import pytest
 from django.utils import translation
 
-from dossiers.assessment import (
-    RULE_VERSION,
-    AssessmentInput,
-    MemberInput,
-    Standard,
-    assess,
-    input_as_dict,
-)
+from dossiers.assessment import RULE_VERSION, AssessmentInput, MemberInput, Standard, assess, input_as_dict
 from dossiers.choices import Category, Exclusion, Outcome
 
 STANDARD = Standard(poverty_line=D("600.00"), min_wage=D("2000.00"))

@@ -20,13 +20,7 @@ from dossiers.legacy import export, values
 from dossiers.legacy.export import escape_formula, export_queryset, write_csv, write_xlsx
 from dossiers.legacy.headers import map_headers
 from dossiers.legacy.importer import run_import
-from dossiers.legacy.layout import (
-    COMBINED_COLUMNS,
-    HOUSEHOLD_COLUMNS,
-    HOUSEHOLD_SHEET,
-    MEMBER_COLUMNS,
-    MEMBER_SHEET,
-)
+from dossiers.legacy.layout import COMBINED_COLUMNS, HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 from dossiers.legacy.reading import read_workbook
 from dossiers.models import Household, Member
 from hardship.models import AccessRecord

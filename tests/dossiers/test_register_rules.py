@@ -17,13 +17,7 @@ from dossiers.filing import FilingError, assess_household, save_household
 from dossiers.models import ExitKind, Household, LocalStandard, Member, RegisterEvent, Transfer
 from dossiers.register import TransitionError
 from hardship.models import CalendarDay, Region
-from tests.dossiers.conftest import (
-    POVERTY_LINE,
-    at_beijing,
-    default_members,
-    exit_proposal,
-    new_member,
-)
+from tests.dossiers.conftest import POVERTY_LINE, at_beijing, default_members, exit_proposal, new_member
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
