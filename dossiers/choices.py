@@ -85,6 +85,7 @@ class ModelWorker(models.TextChoices):
     NATIONAL = "national", _("全国劳模")
     PROVINCIAL = "provincial", _("省部级劳模")
     CITY = "city", _("地市级劳模")
+    UNSPECIFIED = "unspecified", _("劳模（级别未注明）")  # a legacy register's 是否劳模 = 是
 
 
 class KeyGroup(models.TextChoices):
@@ -161,6 +162,7 @@ class MedicalInsurance(models.TextChoices):
     EMPLOYEE = "employee", _("职工医保")
     RESIDENT = "resident", _("城乡居民医保")
     NONE = "none", _("未参保")
+    UNSPECIFIED = "insured", _("已参保（类型未注明）")  # a legacy register's 是否参保 = 是
 
 
 class WorkStatus(models.TextChoices):

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from dossiers.legacy.importer import ImportReport, run_import
+from dossiers.legacy.mapping import Mapping
 from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import UnreadableFile
 
@@ -43,7 +44,8 @@ def summary(report: ImportReport) -> dict:
 
 def _run(batch: ImportBatch, data: bytes, *, dry_run: bool, progress: Progress | None) -> ImportReport:
     return run_import(data, batch.file_name, union=batch.union, user=batch.uploaded_by, mode=batch.mode,
-                      dry_run=dry_run, batch=None if dry_run else batch, progress=progress)
+                      dry_run=dry_run, batch=None if dry_run else batch, progress=progress,
+                      mapping=Mapping.from_json(batch.mapping))
 
 
 def _upload(batch: ImportBatch) -> bytes:

@@ -141,6 +141,16 @@ def mask(number: str) -> str:
     return "*" * (len(number) - 4) + number[-4:]
 
 
+# 12 or more digits (half- or full-width), each maybe after one separator, and an ID number's final X: ID numbers
+# (15 or 18 characters) and bank cards (12–30 digits) as people type them. Phone numbers (11 digits) stay.
+_LONG_NUMBER = re.compile(r"(?<![0-9０-９])[0-9０-９](?:[\s\-－]?[0-9０-９]){11,}(?:[\s\-－]?[XxＸｘ])?(?![0-9０-９])")
+
+
+def mask_numbers(text: str) -> str:
+    """text with every ID or bank-card number in it masked (free text: messages that quote a cell, say)."""
+    return _LONG_NUMBER.sub(lambda found: mask(_SEPARATORS.sub("", found[0].translate(_FULL_WIDTH))), text)
+
+
 def generate(region: str, birth: datetime.date, seq: int, sex: str) -> str:
     """A valid 18-character number; the order code is seq * 2 + (1 for "M", 0 for "F"), so seq runs 0–499."""
     if not re.fullmatch(r"[0-9]{6}", region) or not 0 <= seq <= 499 or sex not in ("M", "F"):

@@ -41,6 +41,7 @@ from django.views.decorators.http import require_POST
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminRadioSelectWidget, UnfoldAdminSelectWidget
 
+from dossiers.legacy import admin_mapping
 from dossiers.legacy.importer import rejected_rows_xlsx
 from dossiers.legacy.layout import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
 from dossiers.legacy.models import ImportBatch
@@ -119,6 +120,8 @@ def receive_upload(upload, *, union: Union, mode: str, user) -> ImportBatch:
     data = upload.read()
     batch = ImportBatch(union=union, uploaded_by=user, mode=mode, size=len(data),
                         file_name=PureWindowsPath(upload.name).name[-255:], sha256=hashlib.sha256(data).hexdigest())
+    saved = admin_mapping.saved_mapping(union)
+    batch.mapping = saved.mapping if saved else {}
     try:
         large = len(data) > LARGE_BYTES or sum(len(s.rows) for s in read_workbook(data, upload.name)) > LARGE_ROWS
     except UnreadableFile as error:
@@ -134,6 +137,17 @@ def receive_upload(upload, *, union: Union, mode: str, user) -> ImportBatch:
     batch.task_id = uuid.uuid4().hex
     with transaction.atomic():
         batch.save()
+        transaction.on_commit(lambda: _queue_preview(batch))
+    return batch
+
+
+def preview_again(batch: ImportBatch, *, rows: int = 0) -> ImportBatch:
+    """The preview of a batch whose mapping changed: in the request when small, else queued (the progress bar)."""
+    if batch.size <= LARGE_BYTES and rows <= LARGE_ROWS:
+        return preview_batch(batch)
+    batch.task_id = uuid.uuid4().hex
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch.pk).update(task_id=batch.task_id)
         transaction.on_commit(lambda: _queue_preview(batch))
     return batch
 
@@ -309,6 +323,10 @@ def batch_view(request: HttpRequest, pk: int) -> HttpResponse:
         "mode_help": MODE_HELP.get(batch.mode, ""),
         "imported_before": ImportBatch.objects.visible_to(request.user).filter(
             sha256=batch.sha256, state=State.DONE).exclude(pk=batch.pk).select_related("uploaded_by").first(),
+        "columns": admin_mapping.columns_for_page(result or {}),
+        "unreadable": admin_mapping.values_for_page(result or {}),
+        "field_options": admin_mapping.field_options(),
+        "saved_mapping": admin_mapping.saved_mapping(batch.union) if batch.mapping else None,
     }
     return _render(request, "batch.html", batch.file_name, context)
 
@@ -387,6 +405,7 @@ class ImportBatchAdmin(ReadOnlyMixin, ScopedAdmin):
             path("<int:pk>/batch/", batch_view, name="dossiers_importbatch_batch"),
             path("<int:pk>/progress/", progress_view, name="dossiers_importbatch_progress"),
             path("<int:pk>/confirm/", confirm_view, name="dossiers_importbatch_confirm"),
+            path("<int:pk>/mapping/", admin_page(admin_mapping.mapping_view), name="dossiers_importbatch_mapping"),
             path("<int:pk>/rejected.xlsx", rejected_download, name="dossiers_importbatch_rejected"),
             *super().get_urls(),
         ]

@@ -18,6 +18,7 @@ from dossiers.choices import (
     ETHNIC_GROUPS,
     AreaBand,
     Category,
+    Cause,
     Disability,
     Health,
     HousingType,
@@ -245,43 +246,89 @@ def _status(raw: object) -> str:
 status = _hashable(_status)
 
 
+# Relationships as registers write them. As in GB/T 4761 (家庭关系代码), a son- or daughter-in-law counts with the
+# children and a grandchild's spouse with the grandchildren.
+_RELATIONSHIP_WORDS = {
+    "self": "户主 本人 职工本人 职工 申请人 建档职工 户主本人",
+    "spouse": "妻 夫 妻子 丈夫 爱人 老伴 夫妻 配偶 老婆 老公 前妻 前夫",
+    "child": "子 女 儿子 女儿 长子 长女 次子 次女 三子 三女 四子 四女 小儿子 小女儿 大儿子 大女儿 二儿子 二女儿 之子 "
+             "之女 独子 独女 独生子 独生女 养子 养女 继子 继女 儿媳 儿媳妇 媳妇 女婿 儿 子女",
+    "parent": "父亲 母亲 父 母 岳父 岳母 公公 婆婆 爸爸 妈妈 继父 继母 养父 养母 父母",
+    "sibling": "兄 弟 姐 妹 哥哥 弟弟 姐姐 妹妹 兄弟 姐妹 兄妹 姐弟",
+    "grandchild": "孙子 孙女 外孙 外孙女 孙媳 孙媳妇 孙女婿 外孙子 重孙 曾孙",
+    "grandparent": "祖父 祖母 外祖父 外祖母 爷爷 奶奶 姥姥 姥爷 外公 外婆",
+    "other": "侄子 侄女 外甥 外甥女 叔叔 伯父 姑姑 舅舅 姨 其他亲属 亲属 其它",
+}
 relationship = choice(Relationship, "与户主关系", {
-    "户主": "self", "本人": "self", "职工本人": "self", "妻": "spouse", "夫": "spouse", "妻子": "spouse",
-    "丈夫": "spouse", "爱人": "spouse", "子": "child", "女": "child", "儿子": "child", "女儿": "child",
-    "长子": "child", "长女": "child", "次子": "child", "次女": "child", "之子": "child", "之女": "child",
-    "父亲": "parent", "母亲": "parent", "父": "parent", "母": "parent", "岳父": "parent", "岳母": "parent",
-    "公公": "parent", "婆婆": "parent", "兄": "sibling", "弟": "sibling", "姐": "sibling", "妹": "sibling",
-    "孙子": "grandchild", "孙女": "grandchild", "外孙": "grandchild", "外孙女": "grandchild",
-    "祖父": "grandparent", "祖母": "grandparent", "外祖父": "grandparent", "外祖母": "grandparent",
+    word: value for value, words in _RELATIONSHIP_WORDS.items() for word in words.split()
 }, blank=str(Relationship.OTHER))
-health = choice(Health, "健康状况", {
-    "良好": "healthy", "一般": "healthy", "健康良好": "healthy", "患病": "chronic", "慢性疾病": "chronic",
-    "长期慢性病": "chronic", "大病": "serious", "重病": "serious", "重特大疾病": "serious", "残": "disabled",
+_health_words = choice(Health, "健康状况", {
+    "良好": "healthy", "一般": "healthy", "健康良好": "healthy", "好": "healthy", "正常": "healthy", "较好": "healthy",
+    "患病": "chronic", "慢性疾病": "chronic", "长期慢性病": "chronic", "体弱": "chronic", "体弱多病": "chronic",
+    "大病": "serious", "重病": "serious", "重特大疾病": "serious", "残": "disabled",
 }, blank=str(Health.HEALTHY))
+# Registers name the illness itself (患白血病, 慢阻肺, 智力残疾四级): read its kind from the words.
+_DISABLED = re.compile(r"残")
+_SERIOUS = re.compile(r"癌|瘤|白血病|尿毒症|肾衰|透析|瘫|脑梗|脑出血|脑溢血|器官移植|心衰|肝硬化|重症|渐冻|血友病|"
+                      r"再生障碍|红斑狼疮|植物人|大病|重病|重大疾病")
+_CHRONIC = re.compile(r"^患|坏死|病|症|炎|慢|高血压|糖尿|哮喘|风湿|心梗|中风|肺气肿|结核|痛风|骨质|椎|体弱|术后|精神分裂|抑郁")
+
+
+def health(raw: object) -> str:
+    try:
+        return _health_words(raw)
+    except CellError:
+        text = _key(raw) or ""
+        for pattern, value in ((_DISABLED, Health.DISABLED), (_SERIOUS, Health.SERIOUS), (_CHRONIC, Health.CHRONIC)):
+            if pattern.search(text):
+                return str(value)
+        raise
 disability = choice(Disability, "残疾类别", {
     "否": "", "无残疾": "", "视力": "visual", "听力": "hearing", "言语": "speech", "肢体": "physical",
     "智力": "intellectual", "精神": "mental", "多重": "multiple",
 })
 medical_insurance = choice(MedicalInsurance, "医疗保险", {
+    **{word: "none" for word in values.NO_WORDS if word}, **{word: "insured" for word in values.YES_WORDS},
     "城镇职工医保": "employee", "职工基本医疗保险": "employee", "城镇职工基本医疗保险": "employee",
+    "职工医疗保险": "employee",
     "居民医保": "resident", "城镇居民医保": "resident", "新农合": "resident", "新型农村合作医疗": "resident",
-    "城乡居民基本医疗保险": "resident", "无": "none", "否": "none", "没有": "none",
+    "城乡居民基本医疗保险": "resident", "城乡居民医疗保险": "resident", "农合": "resident", "没有": "none",
+    "未参加": "none", "无医保": "none", "已参保": "insured", "参保": "insured", "已参加": "insured",
+    "有医保": "insured",
 })
 work_status = choice(WorkStatus, "就业状况", {
     "在职": "employed", "就业": "employed", "灵活就业": "employed", "下岗失业": "laid_off", "待业": "unemployed",
     "离岗": "laid_off", "离退休": "retired", "病退": "sick_leave", "学生": "student", "上学": "student",
     "在读": "student", "无": "none", "无工作": "none", "家务": "none",
 })
-housing_type = choice(HousingType, "住房类型", {
+_housing_words = choice(HousingType, "住房类型", {
     "自有": "own", "自有产权": "own", "自购房": "own", "私房": "own", "公租": "public_rental",
     "廉租": "low_rent", "租房": "private_rental", "租住": "private_rental", "租赁": "private_rental",
     "借住": "borrowed", "寄住": "borrowed", "无房": "other",
 })
+# Free wording (借住亲友房, 单位公租房, 租住私房): the kind from its words, most specific first.
+_HOUSING = [(re.compile(pattern), value) for pattern, value in (
+    (r"借|寄住|亲友", "borrowed"), (r"廉租", "low_rent"), (r"公租|公房|单位宿舍|周转房", "public_rental"),
+    (r"租", "private_rental"), (r"无房|无住房", "other"),
+    (r"自有|自购|自建|私房|产权|房改|商品房|经济适用|安置房|祖宅|老宅", "own"))]
+
+
+def housing_type(raw: object) -> str:
+    try:
+        return _housing_words(raw)
+    except CellError:
+        text = _key(raw) or ""
+        for pattern, value in _HOUSING:
+            if pattern.search(text):
+                return value
+        raise
 area_band = choice(AreaBand, "住房面积档次", {"15㎡以下": "under_15", "15-30㎡": "15_30", "30-50㎡": "30_50",
                                            "50㎡以上": "over_50"})
-model_worker = choice(ModelWorker, "劳模", {
-    "否": "", "无": "", "不是": "", "全国": "national", "全国级": "national", "省级": "provincial",
-    "省部级": "provincial", "省级劳模": "provincial", "市级": "city", "地市级": "city", "市级劳模": "city",
+model_worker = choice(ModelWorker, "劳模", {  # a level, or the yes/no of a 是否劳模 column (level not given)
+    **{word: "" for word in values.NO_WORDS if word}, **{word: "unspecified" for word in values.YES_WORDS},
+    "全国": "national", "全国级": "national", "全国劳动模范": "national", "省级": "provincial",
+    "省部级": "provincial", "省级劳模": "provincial", "省劳模": "provincial", "市级": "city", "地市级": "city",
+    "市级劳模": "city", "市劳模": "city", "劳模": "unspecified",
 })
 key_group = choice(KeyGroup, "重点群体")
 legacy_tier = choice(LegacyTier, "档案级别", {"国家级": "national", "市级": "city", "县级": "county", "区级": "county"})
@@ -360,5 +407,51 @@ HOUSEHOLD_PARSERS: dict[str, Callable[[object], object]] = {
     **{name: money for name in (*Household.INCOME_FIELDS, *Household.COST_FIELDS)},
 }
 
-# Columns read for information only: the serial number, notes, the per-capita figure (recomputed here).
-IGNORED_FIELDS = {"serial", "notes", "per_capita_income", "rejection_reason", "original_row"}
+# Columns read for information only: the serial number, notes, the per-capita figure (recomputed here), the head's
+# name beside a member's.
+IGNORED_FIELDS = {"serial", "notes", "per_capita_income", "rejection_reason", "original_row", "head_name"}
+
+
+# --- what an admin can map an unreadable cell to (the preview's value mapping) ---------------------------------
+
+_CHOICE_FIELDS = {"relationship": Relationship, "health": Health, "disability": Disability,
+                  "medical_insurance": MedicalInsurance, "work_status": WorkStatus, "housing_type": HousingType,
+                  "area_band": AreaBand, "model_worker": ModelWorker, "key_group": KeyGroup, "legacy_tier": LegacyTier,
+                  "original_category": LegacyCategory}
+_BOOL_FIELDS = {"able_to_work", "migrant_worker", "single_parent", "zero_employment", "self_reliant",
+                "receives_dibao"}
+_CAUSE_FIELDS = {"causes", "secondary_causes"}
+
+
+def vocabulary(key: str) -> list[str] | None:
+    """The Chinese values a cell of this field can be mapped to, or None when the field is not a vocabulary."""
+    with translation.override("zh-hans"):
+        if key in _CHOICE_FIELDS:
+            return [str(label) for _value, label in _CHOICE_FIELDS[key].choices]
+        if key in _BOOL_FIELDS:
+            return ["是", "否"]
+        if key in _CAUSE_FIELDS:
+            return [str(label) for _value, label in Cause.choices]
+        if key == "sex":
+            return ["男", "女"]
+        if key == "legacy_category":
+            return ["深度困难", "相对困难", "意外致困", "低保户", "低保边缘户", "意外致困户"]
+        if key == "status":
+            return ["在档", "已脱困", "已解困", "已注销"]
+    return None
+
+
+def with_values(key: str, parse: Callable[[object], object], table: dict[str, str] | None):
+    """parse, reading the admin's mapped cells (cell text → one of vocabulary(key), "" for blank) first."""
+    if not table:
+        return parse
+    if key in _CAUSE_FIELDS:
+        codes = values.cause_codes()
+        aliases = {text: codes[label] for text, label in table.items() if label in codes}
+        return _hashable(lambda raw: tuple(values.parse_causes(raw, aliases)))
+
+    def mapped(raw: object):
+        text = _key(raw)
+        return parse(table[text] or None) if text in table else parse(raw)
+
+    return mapped

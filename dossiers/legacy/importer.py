@@ -22,6 +22,7 @@ from django.utils import timezone
 from dossiers import register
 from dossiers.legacy import assessments, merge, rows
 from dossiers.legacy.layout import escape_formula
+from dossiers.legacy.mapping import Mapping
 from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import read_workbook
 from dossiers.legacy.rows import HouseholdRecord, ParsedFile, RowProblem, SkippedRow, SourceRow
@@ -43,6 +44,8 @@ class ImportReport:
     rejected: list[RowProblem] = field(default_factory=list)
     skipped: list[SkippedRow] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    columns: list[dict] = field(default_factory=list)  # every column of every sheet, as read (rows.ParsedFile)
+    unreadable: list[dict] = field(default_factory=list)  # unreadable values of vocabulary columns, by value
     warnings: list[str] = field(default_factory=list)  # about the whole import, each said once
     rejected_rows: list[dict] = field(default_factory=list)
     total_rows: int = 0
@@ -63,20 +66,24 @@ class ImportReport:
                          for p in self.rejected],
             "skipped": [{"sheet": s.sheet, "row": s.row, "reason": s.reason} for s in self.skipped],
             "unknown_columns": self.unknown_columns,
+            "columns": self.columns,
+            "unreadable": self.unreadable,
             "warnings": self.warnings,
         }
 
 
 def run_import(data: bytes, file_name: str, *, union: Union, user, mode: str = ImportBatch.Mode.ALL_OR_NOTHING,
                dry_run: bool = False, batch: ImportBatch | None = None,
-               progress: ProgressCallback | None = None) -> ImportReport:
-    """Raises UnreadableFile for a file that cannot be read, PermissionDenied outside the user's remit."""
+               progress: ProgressCallback | None = None, mapping: Mapping | None = None) -> ImportReport:
+    """Raises UnreadableFile for a file that cannot be read, PermissionDenied outside the user's remit.
+    mapping: the admin's column and value mapping for this file's wording (dossiers.legacy.mapping)."""
     if not user.has_perm("dossiers.import_household", union):
         raise PermissionDenied("无权向该单位导入档案")
     region_code = _region_code(union)
     with _without_cyclic_gc():
         return _run(data, file_name, union=union, user=user, mode=mode, dry_run=dry_run, batch=batch,
-                    progress=progress or (lambda done, total: None), region_code=region_code)
+                    progress=progress or (lambda done, total: None), region_code=region_code,
+                    mapping=mapping or Mapping())
 
 
 @contextlib.contextmanager
@@ -93,13 +100,15 @@ def _without_cyclic_gc():
 
 
 def _run(data: bytes, file_name: str, *, union: Union, user, mode: str, dry_run: bool, batch, progress,
-         region_code: str) -> ImportReport:
+         region_code: str, mapping: Mapping) -> ImportReport:
     sheets = read_workbook(data, file_name)
     total = sum(len(sheet.rows) for sheet in sheets)
     progress(0, total)  # reading and checking the rows is about 70 % of the work, matching and writing the rest
-    parsed = rows.parse_sheets(sheets, progress=lambda seen: progress(min(seen, total) * 7 // 10, total))
+    parsed = rows.parse_sheets(sheets, progress=lambda seen: progress(min(seen, total) * 7 // 10, total),
+                               mapping=mapping)
     progress(total * 7 // 10, total)
-    report = ImportReport(skipped=parsed.skipped, unknown_columns=parsed.unknown_columns,
+    report = ImportReport(skipped=parsed.skipped, unknown_columns=parsed.unknown_columns, columns=parsed.columns,
+                          unreadable=sorted(parsed.unreadable.values(), key=lambda group: -group["count"]),
                           total_rows=parsed.total_rows, dry_run=dry_run)
     with transaction.atomic():
         if not dry_run:
@@ -185,7 +194,8 @@ def _report_rejections(parsed: ParsedFile, report: ImportReport) -> None:
         for source in sources:
             if not source.problems:
                 first = bad[0]
-                source.reject("", f"同户的“{first.sheet}”第 {first.row} 行有误，整户未导入")
+                source.reject("", f"同户的“{first.sheet}”第 {first.row} 行有误（{rows.first_problem(first)}），"
+                                  "整户未导入")
         rejected += sources
     order = {name: index for index, name in enumerate(parsed.headers)}
     rejected.sort(key=lambda source: (order.get(source.sheet, 0), source.row))

@@ -52,6 +52,7 @@ class ImportBatch(models.Model):
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     preview = models.JSONField(_("预览结果"), default=dict, blank=True)
     report = models.JSONField(_("导入结果"), default=dict, blank=True)
+    mapping = models.JSONField(_("列映射"), default=dict, blank=True)  # dossiers.legacy.mapping, as JSON
 
     objects = ImportBatchQuerySet.as_manager()
 
@@ -71,6 +72,35 @@ class ImportBatch(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.REFUSED, self.State.FAILED, self.State.UNREADABLE)
+
+
+class ImportMappingQuerySet(ScopedQuerySet):
+    scope_path_lookup = "union__path"
+
+
+@pghistory.track()
+class ImportMapping(models.Model):
+    """A union's mapping of its registers' wording (columns and values), saved from an import preview and applied
+    to the union's next upload."""
+
+    union = models.OneToOneField(Union, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    mapping = models.JSONField(_("列映射"), default=dict)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("保存人"), on_delete=models.PROTECT,
+                                   related_name="+")
+    updated_at = models.DateTimeField(_("保存时间"), default=timezone.now)
+
+    objects = ImportMappingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("导入列映射")
+        verbose_name_plural = _("导入列映射")
+
+    def __str__(self) -> str:
+        return f"{self.union}"
+
+    @property
+    def scope_union(self) -> Union:
+        return self.union
 
 
 class CivilRosterQuerySet(ScopedQuerySet):

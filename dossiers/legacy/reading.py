@@ -10,6 +10,14 @@ Defences, all before the Rust parser sees an .xlsx:
 - the sheet extent: calamine allocates a dense grid from the first to the last used cell, so a 5 KB file with cells
   at A1 and XFD1048576 would ask for ~500 GB and abort the whole process (a Rust OOM is not a Python exception).
   The worksheet XML is therefore scanned (streamed, within the already-capped size) for its largest cell reference.
+- the workbook's extent: every sheet's rectangle is held at once, so many sheets each under the sheet bound are
+  bounded together (MAX_WORKBOOK_CELLS).
+And before it sees an .xls (an OLE2 compound file holding a BIFF record stream):
+- the Workbook stream's declared size: calamine follows the sector chain until it has that many bytes, so a 13 KB
+  file whose chain loops and that declares 4 GB makes it read 4 GB;
+- the same extents as for .xlsx, from the BIFF records: every cell record of every sheet calamine reads (one per
+  BOUNDSHEET record, from its offset to its EOF) and the DIMENSIONS record, for which calamine reserves
+  rows × columns cells up front (one record claiming 4 billion rows aborts the process at once).
 Calamine's XML reader does not expand DTD entities, so "billion laughs" XML is harmless.
 """
 
@@ -19,10 +27,12 @@ import codecs
 import csv
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
 
+import olefile
 import python_calamine
 
 # A county's 100,000 households with their members come to about 40 MB of xlsx (344 MB of XML when the
@@ -32,6 +42,7 @@ MAX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_ZIP_ENTRIES = 1000
 MAX_ROWS = 1_000_000
 MAX_CELLS = 20_000_000  # rows × columns of a sheet's used range (calamine allocates the full rectangle)
+MAX_WORKBOOK_CELLS = 40_000_000  # the sum of the sheets' rectangles (all are in memory at once)
 MAX_RATIO = 100
 _RATIO_MIN_SIZE = 1024 * 1024  # ratios of entries smaller than this are harmless (and noisy for tiny XML parts)
 _HEAD = 8192
@@ -115,6 +126,8 @@ def read_workbook(data: bytes, filename: str) -> list[Sheet]:
         return [_read_csv(data, filename)]
     if kind == "xlsx":
         _check_xlsx(data)
+    else:
+        _check_xls(data)
     return _read_excel(data)
 
 
@@ -144,9 +157,8 @@ def _check_xlsx(data: bytes) -> None:
             if "xl/workbook.xml" not in names:
                 raise UnreadableFile("wrong_type", "文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能是其他压缩包、"
                                                    "WPS/OpenOffice 或 .xlsb 格式）；请用 Excel 另存为 .xlsx")
-            for entry in entries:
-                if re.fullmatch(r"xl/worksheets/[^/]+\.xml", entry.filename):
-                    _check_extent(archive, entry)
+            _check_workbook(sum(_check_extent(archive, entry) for entry in entries
+                                if re.fullmatch(r"xl/worksheets/[^/]+\.xml", entry.filename)))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as error:
         if isinstance(error, UnreadableFile):
             raise
@@ -199,8 +211,9 @@ def _scan_tags(chunk: bytes) -> tuple[int, int, int, int]:
     return max_row, max_column, implicit_rows, implicit_cells
 
 
-def _check_extent(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
-    """Largest row and column a worksheet uses, streamed; refuse before calamine allocates the rectangle."""
+def _check_extent(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> int:
+    """Largest row and column a worksheet uses, streamed; refuse before calamine allocates the rectangle.
+    Returns the rectangle's cell count."""
     max_row = max_column = 0
     implicit_rows = implicit_cells = 0  # <row>/<c> without r=: calamine places them after the previous one
     carry = b""
@@ -220,11 +233,154 @@ def _check_extent(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
                 break
     rows, columns = max_row + implicit_rows, max_column + implicit_cells
     sheet = "工作表" if not entry.filename else entry.filename.rsplit("/", 1)[-1].removesuffix(".xml")
+    return _check_rectangle(f"{sheet} ", rows, columns)
+
+
+def _check_rectangle(sheet: str, rows: int, columns: int) -> int:
+    """A sheet's used rectangle within the bounds (sheet: how the messages name it); returns its cell count."""
     if rows > MAX_ROWS:
-        raise UnreadableFile("too_large", f"{sheet} 的行数太多：最多 {MAX_ROWS:,} 行，现在用到了第 {rows:,} 行")
+        raise UnreadableFile("too_large", f"{sheet}的行数太多：最多 {MAX_ROWS:,} 行，现在用到了第 {rows:,} 行")
     if rows * columns > MAX_CELLS:
-        raise UnreadableFile("too_large", f"{sheet} 的表格范围过大（{rows:,} 行 × {columns:,} 列）；"
+        raise UnreadableFile("too_large", f"{sheet}的表格范围过大（{rows:,} 行 × {columns:,} 列）；"
                                           f"请删除远处的空白格式或多余内容后重新另存")
+    return rows * columns
+
+
+def _check_workbook(cells: int) -> None:
+    if cells > MAX_WORKBOOK_CELLS:
+        raise UnreadableFile("too_large", f"工作簿中各工作表的表格范围过大：合计 {cells:,} 个单元格，"
+                                          f"最多 {MAX_WORKBOOK_CELLS:,} 个；请删除多余的工作表、远处的空白格式"
+                                          f"或多余内容后重新另存，或拆分后分批导入")
+
+
+# --- xls pre-flight -------------------------------------------------------------------------------------------
+
+_RECORD = struct.Struct("<HH")  # a BIFF record's type and body length
+_CELL_HEAD = struct.Struct("<HHHH")  # …followed, in a cell record, by its row and column
+_BOF, _EOF, _FILEPASS, _BOUNDSHEET, _DIMENSIONS = 0x0809, 0x000A, 0x002F, 0x0085, 0x0200
+# Cell records, each starting with its row and (first) column: NUMBER, RK, MULRK, MULBLANK, LABELSST, LABEL,
+# BLANK, BOOLERR, FORMULA, RSTRING. MULRK and MULBLANK end with their last column.
+_CELLS = frozenset({0x0203, 0x027E, 0x00BD, 0x00BE, 0x00FD, 0x0204, 0x0201, 0x0205, 0x0006, 0x00D6})
+_MULTIPLE = frozenset({0x00BD, 0x00BE})
+_WORKBOOK_STREAMS = {"workbook", "book"}  # calamine reads Workbook, else Book (either case)
+
+
+def _check_xls(data: bytes) -> None:
+    try:
+        streams = _workbook_streams(data)
+        _check_workbook(max((_check_biff(stream) for stream in streams), default=0))
+    except UnreadableFile:
+        raise
+    except Exception:  # olefile's own errors on a broken container, struct.error on a cut record, and the like
+        raise _corrupt() from None
+
+
+def _workbook_streams(data: bytes) -> list[bytes]:
+    """The BIFF streams calamine may read, each refused if it claims more bytes than the file has (a looping sector
+    chain would make calamine read the declared size)."""
+    with olefile.OleFileIO(io.BytesIO(data)) as container:
+        entries = [entry for entry in container.direntries
+                   if entry is not None and entry.entry_type == olefile.STGTY_STREAM
+                   and entry.name.lower() in _WORKBOOK_STREAMS]
+        streams = []
+        for entry in entries:
+            if entry.size < container.minisectorcutoff and container.root.size > len(data):
+                raise _corrupt()  # the mini stream it is in
+            if entry.size > len(data):
+                raise _corrupt()
+            with container._open(entry.isectStart, entry.size) as stream:  # openstream by entry, not by name
+                streams.append(stream.read())
+    return streams
+
+
+def _check_biff(stream: bytes) -> int:
+    """The sheets' rectangles within the bounds; their total cell count."""
+    sheets, encrypted = _boundsheets(stream)
+    if encrypted:
+        return 0  # calamine stops at FILEPASS, before any sheet, with its password error
+    walked, seen, total = 0, {}, 0
+    for offset, name in sheets:
+        if offset not in seen:
+            seen[offset] = _sheet_extent(stream, offset)
+            walked += seen[offset][2]
+            if walked > len(stream):  # sheets overlap: each read again from another offset
+                raise _corrupt()
+        rows, columns, _walked = seen[offset]
+        total += _check_rectangle(f"工作表“{name}”", rows, columns)  # calamine reads every one, even duplicates
+    return total
+
+
+def _boundsheets(stream: bytes) -> tuple[list[tuple[int, str]], bool]:
+    """(offset, name) of each sheet the workbook globals list, and whether the file is encrypted."""
+    sheets, biff8, position = [], True, 0
+    while position + 4 <= len(stream):
+        kind, length = _RECORD.unpack_from(stream, position)
+        body = stream[position + 4:position + 4 + length]
+        position += 4 + length
+        if kind == _EOF:
+            break
+        if kind == _BOF and len(body) >= 2:
+            biff8 = _RECORD.unpack_from(body + b"\0\0")[0] == 0x0600
+        elif kind == _FILEPASS and body[:2] != b"\0\0":
+            return sheets, True
+        elif kind == _BOUNDSHEET and len(body) >= 8:
+            sheets.append((struct.unpack_from("<I", body)[0], _sheet_name(body[6:], biff8)))
+    return sheets, False
+
+
+def _sheet_name(short_string: bytes, biff8: bool) -> str:
+    length = short_string[0]
+    if not biff8:
+        return short_string[1:1 + length].decode("gbk", "replace")
+    if short_string[1] & 1:
+        return short_string[2:2 + 2 * length].decode("utf-16-le", "replace")
+    return short_string[2:2 + length].decode("latin-1")
+
+
+def _sheet_extent(stream: bytes, start: int) -> tuple[int, int, int]:
+    """(rows, columns, bytes walked) of the sheet whose BOF is at start: the largest row and column of its cell
+    records and of its DIMENSIONS (calamine reserves that rectangle), up to its EOF. Records of the substreams
+    nested in it (charts) count too, whichever way a calamine version treats them."""
+    rows = columns = depth = 0
+    position, end = start, len(stream)
+    unpack = _CELL_HEAD.unpack_from  # one call per record: the pre-flight's cost is this loop (~0.2 µs a record)
+    # The last 8 bytes hold no cell with its row and column (only an EOF or a cut record calamine refuses).
+    while position <= end - 8:
+        kind, length, row, column = unpack(stream, position)
+        position += 4 + length
+        if kind in _CELLS:  # a cut cell record's row and column may come from the next header: a wider bound
+            if kind in _MULTIPLE:
+                column = max(column, _RECORD.unpack_from(stream, position - 4)[1])
+            if row >= rows:
+                rows = row + 1
+            if column >= columns:
+                columns = column + 1
+        elif kind in (_DIMENSIONS, _BOF, _EOF):
+            depth = _nesting(kind, depth, position - length - 4 == start)
+            if depth < 0:
+                break
+            if kind == _DIMENSIONS:
+                last_row, last_column = _dimensions(stream[position - length:position])
+                rows, columns = max(rows, last_row), max(columns, last_column)
+    return rows, columns, min(position, end) - start
+
+
+def _nesting(kind: int, depth: int, own_bof: bool) -> int:
+    """The depth of nested substreams after a BOF or EOF record; -1 at the sheet's own EOF."""
+    if kind == _BOF and not own_bof:
+        return depth + 1
+    if kind == _EOF:
+        return depth - 1
+    return depth
+
+
+def _dimensions(body: bytes) -> tuple[int, int]:
+    """DIMENSIONS' rows and columns past the last used (BIFF8 rows are 32-bit, BIFF5 16-bit)."""
+    if len(body) == 14:
+        return struct.unpack_from("<I", body, 4)[0], struct.unpack_from("<H", body, 10)[0]
+    if len(body) == 10:
+        return struct.unpack_from("<H", body, 2)[0], struct.unpack_from("<H", body, 6)[0]
+    return 0, 0
 
 
 # --- Excel via calamine ---------------------------------------------------------------------------------------

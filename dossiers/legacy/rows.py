@@ -13,12 +13,17 @@ import re
 from dataclasses import dataclass, field
 
 from dossiers.legacy import fields, headers
+from dossiers.legacy.mapping import Mapping
 from dossiers.legacy.reading import Sheet
 from dossiers.legacy.values import CellError
 
 HOUSEHOLD_KEYS = frozenset(fields.HOUSEHOLD_PARSERS) - {"phone"}
 PERSON_KEYS = frozenset(fields.PERSON_PARSERS)
 _FOOTNOTE = re.compile(r"^(注|说明|备注|填表|制表|审核|负责人|单位负责人|联系人|经办人|填报)")
+_TYPED_AS_TEXT = ("'", "‘", "’", "`")  # an apostrophe typed before a number to keep it text
+UNREADABLE_GROUPS = 200  # distinct unreadable values listed for the mapping step
+GROUP_ROWS = 10  # rows listed for each
+SAMPLES = 3
 
 
 @dataclass
@@ -82,6 +87,7 @@ class SheetLayout:
     columns: dict[str, int]
     kind: str  # "household" | "member" | "combined"
     parsers: list[tuple[str, int, object]] = field(default_factory=list)  # (key, column, parser)
+    described: list[headers.Column] = field(default_factory=list)
 
     def header_of(self, key: str) -> str:
         index = self.columns.get(key)
@@ -95,13 +101,17 @@ class ParsedFile:
     skipped: list[SkippedRow] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
     headers: dict[str, list[str]] = field(default_factory=dict)  # sheet → header texts, for the rejected download
+    columns: list[dict] = field(default_factory=list)  # every column of every sheet and what it was taken to be
+    unreadable: dict[tuple, dict] = field(default_factory=dict)  # (sheet, column, value) → the rows with it
+    bad_heads: dict[str, SourceRow] = field(default_factory=dict)  # ID text of a household row that is rejected
     total_rows: int = 0
 
 
-def parse_sheets(sheets: list[Sheet], progress=None) -> ParsedFile:
-    """progress(rows_seen), if given, is called every few thousand rows."""
+def parse_sheets(sheets: list[Sheet], progress=None, mapping: Mapping | None = None) -> ParsedFile:
+    """progress(rows_seen), if given, is called every few thousand rows; mapping is the admin's (see mapping.py)."""
     parsed = ParsedFile()
-    layouts = [layout for sheet in sheets if (layout := _layout(sheet, parsed))]
+    mapping = mapping or Mapping()
+    layouts = [layout for sheet in sheets if (layout := _layout(sheet, parsed, mapping))]
     by_head: dict[str, HouseholdRecord] = {}
     pending_members: list[PersonRecord] = []
     for layout, sheet in ((layout, _sheet_named(sheets, layout.name)) for layout in layouts):
@@ -122,23 +132,25 @@ def _sheet_named(sheets: list[Sheet], name: str) -> Sheet:
 
 # --- layout of a sheet ---------------------------------------------------------------------------------------
 
-def _layout(sheet: Sheet, parsed: ParsedFile) -> SheetLayout | None:
+def _layout(sheet: Sheet, parsed: ParsedFile, mapping: Mapping) -> SheetLayout | None:
     if all(headers.is_blank_row(row) for row in sheet.rows[:50]):
         return None
     try:
-        index = headers.find_header_row(sheet.rows)
+        index, header_row, above = headers.find_header(sheet.rows, overrides=mapping.columns)
     except headers.HeaderNotFound as error:
         parsed.skipped.append(SkippedRow(sheet.name, 1, f"整张表未导入：{error}"))
         return None
-    header_cells = ["" if cell is None else str(cell).strip() for cell in sheet.rows[index]]
-    mapping = headers.map_headers(list(sheet.rows[index]))
-    parsed.unknown_columns += [f"{sheet.name}：{text}" for text in mapping.unknown]
-    parsed.unknown_columns += [f"{sheet.name}：{text}（重复的列，只读第一列）" for text in mapping.duplicates]
+    header_cells = ["" if cell is None else str(cell).strip() for cell in header_row]
+    found = headers.map_headers(header_row, sheet_name=sheet.name, overrides=mapping.columns, context=above)
+    parsed.unknown_columns += [f"{sheet.name}：{text}" for text in found.unknown]
+    parsed.unknown_columns += [f"{sheet.name}：{text}（有歧义，未读取）" for text in found.ambiguous]
+    parsed.unknown_columns += [f"{sheet.name}：{text}（重复的列，只读第一列）" for text in found.duplicates]
     parsed.headers[sheet.name] = header_cells
-    columns = mapping.columns
-    layout = SheetLayout(sheet.name, index, header_cells, columns, _kind(columns))
-    layout.parsers = [(key, column, _parser(key, header_cells[column])) for key, column in columns.items()
-                      if key not in fields.IGNORED_FIELDS]
+    columns = found.columns
+    layout = SheetLayout(sheet.name, index, header_cells, columns, _kind(columns), described=found.described)
+    layout.parsers = [(key, column, fields.with_values(key, _parser(key, header_cells[column]),
+                                                       mapping.values.get(key)))
+                      for key, column in columns.items() if key not in fields.IGNORED_FIELDS]
     return layout
 
 
@@ -166,6 +178,9 @@ def _data_rows(sheet: Sheet, layout: SheetLayout, parsed: ParsedFile):
     for index in range(layout.header_index + 1, len(rows)):
         row = rows[index]
         if headers.is_blank_row(row):
+            continue
+        if headers.is_subtotal_row(row):  # a street's or unit's subtotal: the next group follows
+            parsed.skipped.append(SkippedRow(sheet.name, index + 1, "小计行"))
             continue
         if headers.is_total_row(row):
             parsed.skipped.append(SkippedRow(sheet.name, index + 1, "合计行"))
@@ -201,6 +216,8 @@ def _take_row(source: SourceRow, values: dict, layout: SheetLayout, parsed: Pars
         person.values["relationship"] = "self"
         person.head_id = None
         _add_household(HouseholdRecord(source, household_values, person), parsed, by_head)
+        if not person.id_number and "id_number" in layout.columns:
+            _remember_bad_head(source, layout.columns["id_number"], parsed)
     elif person.head_id is None and layout.kind == "combined" and parsed.households \
             and parsed.households[-1].source.sheet == source.sheet:
         person.head_id = parsed.households[-1].head_id or ""
@@ -215,11 +232,15 @@ def _parsed_rows(sheet: Sheet, layout: SheetLayout, parsed: ParsedFile):
     sources = list(_data_rows(sheet, layout, parsed))
     keys, columns, failed = [], [], set()
     for key, column, parse in layout.parsers:
-        results = _parse_column([source.cells[column] if column < len(source.cells) else None
-                                 for source in sources], parse)
+        cells = [source.cells[column] if column < len(source.cells) else None for source in sources]
+        results = _parse_column(cells, parse)
         keys.append(key)
         columns.append(results)
-        failed.update(index for index, result in enumerate(results) if result.__class__ is CellError)
+        bad = [index for index, result in enumerate(results) if result.__class__ is CellError]
+        failed.update(bad)
+        if bad and fields.vocabulary(key) is not None:
+            _group_unreadable(parsed, layout, key, column, [(sources[i], cells[i], results[i]) for i in bad])
+    _describe_columns(parsed, layout, sources)
     rows = zip(*columns) if columns else (() for _source in sources)
     for index, (source, row) in enumerate(zip(sources, rows)):
         if index in failed:
@@ -232,9 +253,71 @@ def _parse_column(cells: list, parse) -> list:
     """Results (or CellErrors: immutable, so shared) of parse for each cell, each distinct value parsed once."""
     kinds = {cell.__class__ for cell in cells}
     if bool in kinds or (int in kinds and float in kinds):  # True == 1 == 1.0 as dict keys; they parse differently
-        return [_parse_or_error(parse, cell) for cell in cells]
-    results = {cell: _parse_or_error(parse, cell) for cell in set(cells)}
+        return [_parse_or_error(parse, _typed(cell)) for cell in cells]
+    results = {cell: _parse_or_error(parse, _typed(cell)) for cell in set(cells)}
     return list(map(results.__getitem__, cells))
+
+
+def _typed(cell):
+    """The cell without the apostrophe typed to force text ('410102…)."""
+    if cell.__class__ is str and cell[:1] in _TYPED_AS_TEXT and len(cell) > 1 and cell[1] not in _TYPED_AS_TEXT:
+        return cell[1:]
+    return cell
+
+
+def _group_unreadable(parsed: ParsedFile, layout: SheetLayout, key: str, column: int, failures: list) -> None:
+    """Unreadable values of a vocabulary column, grouped by value: one mapping in the preview fixes every row."""
+    header = layout.headers[column]
+    for source, cell, error in failures:
+        value = error.value or fields._key(_typed(cell)) or ""
+        group = parsed.unreadable.get((layout.name, header, value))
+        if group is None:
+            if len(parsed.unreadable) >= UNREADABLE_GROUPS:
+                continue
+            group = parsed.unreadable[(layout.name, header, value)] = {
+                "sheet": layout.name, "header": header, "field": key, "value": value, "count": 0, "rows": [],
+                "reason": error.message}
+        group["count"] += 1
+        if len(group["rows"]) < GROUP_ROWS:
+            group["rows"].append(source.row)
+
+
+def _describe_columns(parsed: ParsedFile, layout: SheetLayout, sources: list[SourceRow]) -> None:
+    for column in layout.described:
+        samples = []
+        if not column.field:  # what a column nobody recognised holds helps the admin map it
+            for source in sources:
+                cell = source.cells[column.index] if column.index < len(source.cells) else None
+                text = _sample(cell)
+                if text and text not in samples:
+                    samples.append(text)
+                if len(samples) == SAMPLES:
+                    break
+        parsed.columns.append({
+            "sheet": layout.name, "index": column.index, "letter": _letter(column.index), "header": column.header,
+            "key": column.key, "field": column.field, "how": column.how, "candidates": list(column.candidates),
+            "samples": samples})
+
+
+_LONG_NUMBER = re.compile(r"\d{6,}")
+
+
+def _sample(cell) -> str:
+    """A short, masked look at a cell: long numbers (ID, card, phone) keep only their first and last digits."""
+    if cell is None:
+        return ""
+    text = fields._key(cell) or ""
+    text = _LONG_NUMBER.sub(lambda match: match[0][:2] + "*" * (len(match[0]) - 4) + match[0][-2:], text)
+    return text[:12] + ("…" if len(text) > 12 else "")
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def _parse_or_error(parse, cell):
@@ -315,10 +398,30 @@ def _add_household(record: HouseholdRecord, parsed: ParsedFile, by_head: dict) -
     by_head[head_id] = record
 
 
+def _remember_bad_head(source: SourceRow, column: int, parsed: ParsedFile) -> None:
+    """A household row whose ID number could not be read: its members must say so, not "户主不在本文件中"."""
+    raw = source.cells[column] if column < len(source.cells) else None
+    if isinstance(raw, float) and raw == raw and abs(raw) < 1e19:  # Excel kept 15 significant digits
+        parsed.bad_heads.setdefault("~" + f"{raw:.0f}"[:15], source)
+    elif raw is not None:
+        parsed.bad_heads.setdefault(re.sub(r"[^0-9X]", "", str(raw).upper()), source)
+
+
+def _bad_head(head_id: str, parsed: ParsedFile) -> SourceRow | None:
+    return parsed.bad_heads.get(head_id) or parsed.bad_heads.get("~" + head_id[:15])
+
+
+def first_problem(source: SourceRow) -> str:
+    problem = source.problems[0]
+    return f"{problem.column}：{problem.reason}" if problem.column else problem.reason
+
+
 def _attach(member: PersonRecord, by_head: dict, parsed: ParsedFile, after: HouseholdRecord | None = None) -> None:
     household = after if after is not None else by_head.get(member.head_id or "")
     if household is None:
-        if member.head_id:
+        if member.head_id and (bad := _bad_head(member.head_id, parsed)):
+            member.source.reject("户主身份证号", f"户主的{_where(bad)}有误（{first_problem(bad)}），本户未导入")
+        elif member.head_id:
             member.source.reject("户主身份证号", "户主不在本文件中：找不到该户主身份证号对应的家庭")
         elif not member.source.problems:
             member.source.reject("户主身份证号", "找不到所属家庭：户主身份证号为空，上方也没有与户主关系为“本人”的行")

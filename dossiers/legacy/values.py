@@ -29,6 +29,7 @@ class CellError(ValueError):
 
     def __init__(self, message: str) -> None:
         self.message = message
+        self.value: str | None = None  # the part of the cell that could not be read, when not the whole cell
         super().__init__(message)
 
 
@@ -138,8 +139,10 @@ def _make_date(year: int, month: int, day: int | None, raw: object, day_default:
         raise CellError(f"日期“{_shown(raw)}”无效：{year}年{month}月没有{day}日") from None
 
 
-_TRUE = {"是", "√", "✓", "✔", "y", "yes", "1", "有", "true"}
-_FALSE = {"否", "×", "✗", "✘", "n", "no", "0", "无", "false", ""}
+YES_WORDS = frozenset({"是", "√", "✓", "✔", "☑", "y", "yes", "1", "有", "true", "是的", "对"})
+NO_WORDS = frozenset({"否", "×", "✗", "✘", "☒", "x", "n", "no", "0", "无", "false", "", "不是", "没有", "非", "—", "-",
+                      "/"})
+_TRUE, _FALSE = YES_WORDS, NO_WORDS
 
 
 def parse_bool(raw: object) -> bool:
@@ -157,6 +160,10 @@ def parse_bool(raw: object) -> bool:
         return True
     if text in _FALSE:
         return False
+    if len(text) <= 6 and text[:1] in "未不没无非":  # 未享受, 不是, 没有参加: the question's own word, denied
+        return False
+    if len(text) <= 6 and text[:1] in "已有是" and "否" not in text:  # 已享受, 有劳动能力
+        return True
     raise CellError(f"“{_shown(raw)}”无法识别为是或否，请填写“是”或“否”")
 
 
@@ -164,15 +171,46 @@ def parse_sex(raw: object) -> str:
     """男/男性 → "M", 女/女性 → "F"."""
     if _is_blank(raw):
         raise CellError("性别不能为空")
-    text = re.sub(r"\s", "", _text(raw)) if isinstance(raw, str) else ""
-    if text in ("男", "男性"):
+    text = re.sub(r"\s", "", _text(raw)).lower() if isinstance(raw, str) else ""
+    if text in ("男", "男性", "男士", "m"):
         return "M"
-    if text in ("女", "女性"):
+    if text in ("女", "女性", "女士", "f"):
         return "F"
     raise CellError(f"性别“{_shown(raw)}”无法识别，应为“男”或“女”")
 
 
-_CAUSE_ALIASES = {"重大疾病": 6, "大病": 6, "下岗": 3, "失业": 3, "子女就学": 9, "意外": 8}
+# How registers phrase the causes; "因病致困", "因学致贫" are read as 病, 学 once the 因…致困 frame is taken off.
+_CAUSE_ALIASES = {
+    "重大疾病": 6, "大病": 6, "病": 6, "疾病": 6, "患病": 6, "重病": 6, "生病": 6, "大病重病": 6, "病残": 6,
+    "残": 1, "残疾": 1, "丧失劳动能力": 1, "无劳力": 1, "缺劳力": 1, "缺乏劳动力": 1,
+    "下岗": 3, "失业": 3, "失业下岗": 3, "企业破产": 3, "改制": 3, "企业改制": 3,
+    "无业": 2, "未就业": 2, "待业": 2, "就业难": 2,
+    "学": 9, "子女就学": 9, "上学": 9, "就学": 9, "教育": 9, "子女教育": 9, "学费": 9,
+    "灾": 7, "受灾": 7, "灾害": 7, "自然灾": 7,
+    "意外": 8, "事故": 8, "意外伤害": 8, "车祸": 8, "突发事件": 8,
+    "未参加社保": 4, "没有参保": 4, "无社保": 4, "社保待遇": 5, "其它": 10,
+}
+_CAUSE_FRAME = re.compile(r"^因|(致困|致贫|导致困难|造成困难|困难)$")
+_CAUSE_SEPARATORS = re.compile(r"[、,;/\s+]+|和|及")
+
+
+# A cause phrased freely (社保未落实, 就业困难, 丈夫车祸去世): its kind from the words, most specific first.
+_CAUSE_WORDS = [(re.compile(pattern), code) for pattern, code in (
+    (r"未参保|没有参保|没参保|无保险|未缴|断缴", 4), (r"社保|保险待遇|待遇未落实|待遇", 5),
+    (r"下岗|失业|破产|改制|买断|裁员|停产", 3), (r"残|丧失劳动|无劳动能力|无劳力|缺劳力", 1),
+    (r"就业|无业|待业|无工作|找不到工作", 2), (r"灾|火灾|洪|地震|冰雹", 7),
+    (r"意外|事故|车祸|工伤|伤亡|去世|身故", 8), (r"病|癌|医疗|住院|手术|治疗", 6),
+    (r"学|教育|学费|读书|上大学", 9))]
+
+
+def _cause_from_words(name: str) -> int | None:
+    return next((code for pattern, code in _CAUSE_WORDS if pattern.search(name)), None)
+
+
+def cause_codes() -> dict[str, int]:
+    """Each cause's Chinese label → its code."""
+    with translation.override("zh-hans"):
+        return {str(label): int(value) for value, label in Cause.choices}
 
 
 def _cause_names() -> dict[str, int]:
@@ -181,10 +219,9 @@ def _cause_names() -> dict[str, int]:
     return {**_CAUSE_ALIASES, **names}
 
 
-def parse_causes(raw: object) -> list[int]:
-    """致困原因: "6", "6-重特大疾病", "重特大疾病", "3、6、9", "下岗失业，子女上学" → codes in order, deduplicated.
-
-    Blank → [].
+def parse_causes(raw: object, aliases: dict[str, int] | None = None) -> list[int]:
+    """致困原因: "6", "6-重特大疾病", "重特大疾病", "3、6、9", "下岗失业，子女上学", "因病致困" → codes in order,
+    deduplicated; `aliases` adds an admin's own wordings (from the import's mapping). Blank → [].
     """
     if _is_blank(raw):
         return []
@@ -197,9 +234,9 @@ def parse_causes(raw: object) -> list[int]:
         text = _text(raw)
     else:
         raise CellError(f"致困原因“{_shown(raw)}”无法识别")
-    names = _cause_names()
+    names = {**_cause_names(), **(aliases or {})}
     codes: list[int] = []
-    for part in re.split(r"[、,;/\s]+", text):
+    for part in _CAUSE_SEPARATORS.split(text):
         if part:
             code = _cause_code(part, names)
             if code not in codes:
@@ -214,7 +251,13 @@ def _cause_code(part: str, names: dict[str, int]) -> int:
     if code is not None and code not in Cause.values:
         raise CellError(f"致困原因编号“{match[1]}”无效，应为 1–10")
     if name and name not in names:
-        raise CellError(f"致困原因“{part}”无法识别")
+        name = _CAUSE_FRAME.sub("", name) or name
+    if name and name not in names and code is None and (guessed := _cause_from_words(name)):
+        return guessed
+    if name and name not in names:
+        error = CellError(f"致困原因“{part}”无法识别")
+        error.value = part  # grouped by this part in the preview, where one mapping fixes every row with it
+        raise error
     if code is not None and name and names[name] != code:
         raise CellError(f"致困原因“{part}”的编号与名称不一致")
     return code if code is not None else names[name]

@@ -21,6 +21,7 @@ import datetime
 import io
 import os
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 
@@ -535,6 +536,87 @@ def huge_extent_xlsx() -> bytes:
 def ole_garbage() -> bytes:
     """An Excel 97 signature followed by noise."""
     return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(4096)
+
+
+def far_cells_xls(sheets: int = 8, row: int = 65_535, column: int = 255) -> bytes:
+    """5,632 bytes of Excel 97 whose every sheet holds one cell, at IV65536: each sheet's rectangle from A1 is
+    65,536 × 256 cells (under the per-sheet bound), eight of them 134 million. Unguarded, read_workbook took ~20 s
+    and 1.8 GB on it, and run_import 54 s, 6.2 GB and then a Rust abort of the whole process."""
+    workbook = xlwt.Workbook()
+    for number in range(sheets):
+        workbook.add_sheet(f"Sheet{number + 1}").write(row, column, "x")
+    return _save(workbook)
+
+
+def _xls_records(data: bytes):
+    """(file offset, type, body) of each BIFF record of an xlwt file (whose Workbook stream starts at 512 and is
+    stored in order)."""
+    position = 512
+    while position + 4 <= len(data):
+        kind, length = struct.unpack_from("<HH", data, position)
+        if kind == 0 and length == 0:
+            return
+        yield position, kind, data[position + 4:position + 4 + length]
+        position += 4 + length
+
+
+def xls_dimensions_claiming(rows: int = 0xFFFFFFFF, columns: int = 0xFFFF) -> bytes:
+    """A one-cell .xls whose DIMENSIONS record claims rows × columns: calamine reserves that many cells before it
+    reads any (4 billion rows × 65,535 columns aborts the process at once: "memory allocation … failed")."""
+    workbook = xlwt.Workbook()
+    workbook.add_sheet("名单").write(0, 0, "姓名")
+    data = bytearray(_save(workbook))
+    [at] = [at for at, kind, _body in _xls_records(bytes(data)) if kind == 0x0200]
+    data[at + 4:at + 18] = struct.pack("<IIHHH", 0, rows, 0, columns, 0)
+    return bytes(data)
+
+
+def xls_cell_at_column(column: int = 0xFFFF) -> bytes:
+    """A one-cell .xls whose cell record says column 65,536 (BIFF8 allows 256; calamine takes all 16 bits): a
+    65,536 × 65,536 rectangle from A1."""
+    workbook = xlwt.Workbook()
+    workbook.add_sheet("名单").write(65_535, 0, "x")
+    data = bytearray(_save(workbook))
+    [at] = [at for at, kind, _body in _xls_records(bytes(data)) if kind == 0x00FD]  # LABELSST
+    data[at + 6:at + 8] = struct.pack("<H", column)
+    return bytes(data)
+
+
+def xls_sheet_listed_again(times: int = 3) -> bytes:
+    """An .xls whose BOUNDSHEET records all point at one sheet of 65,536 × 256 cells: calamine (and the reader)
+    build that sheet once per record, so a walk of the stream from BOF to EOF would count it only once."""
+    workbook = xlwt.Workbook()
+    workbook.add_sheet("Sheet1").write(65_535, 255, "x")
+    for number in range(2, times + 1):
+        workbook.add_sheet(f"Sheet{number}")
+    data = bytearray(_save(workbook))
+    listed = [(at, body) for at, kind, body in _xls_records(bytes(data)) if kind == 0x0085]
+    for at, _body in listed[1:]:
+        data[at + 4:at + 8] = listed[0][1][:4]
+    return bytes(data)
+
+
+def xls_looping_chain(declared: int = 0xF000_0000) -> bytes:
+    """A 13 KB .xls whose Workbook stream claims 3.75 GB and whose sector chain loops back to its start:
+    calamine reads the chain round and round until it has the declared size (13 s and 3.9 GB here)."""
+    import olefile
+
+    workbook = xlwt.Workbook()
+    sheet = workbook.add_sheet("名单")
+    for row in range(300):  # a stream over 4 KB, so in the main FAT rather than the mini stream
+        sheet.write(row, 0, row)
+    data = bytearray(_save(workbook))
+    container = olefile.OleFileIO(bytes(data))
+    entry = container.direntries[container._find("Workbook")]
+    chain = [entry.isectStart]
+    while container.fat[chain[-1]] < olefile.MAXREGSECT:
+        chain.append(container.fat[chain[-1]])
+    size_at = 512 + container.first_dir_sector * 512 + entry.sid * 128 + 120
+    data[size_at:size_at + 4] = struct.pack("<I", declared)
+    fat_sector = struct.unpack_from("<I", data, 0x4C)[0]
+    link_at = 512 + fat_sector * 512 + chain[-1] * 4
+    data[link_at:link_at + 4] = struct.pack("<I", chain[0])
+    return bytes(data)
 
 
 # --- the management command --------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from dossiers.legacy.reading import UnreadableFile
 from dossiers.models import Household, RegisterEvent
 from hardship import idnumbers
 from hardship.history import file_history
+from tests.dossiers import legacy_files as lf
 from tests.dossiers.conftest import default_members, new_id_number
 
 pytestmark = pytest.mark.django_db
@@ -372,6 +373,7 @@ def test_it_answers_404_for_an_entry_of_another_roster(client_for, caseworker, r
     (b"%PDF-1.7\n" + b"\x00" * 100, "名册.xlsx", "不是 Excel"),
     (b"PK\x03\x04" + b"garbage" * 50, "名册.xlsx", "损坏"),
     (xlsx([["序号", "备注"], [1, "无"]]), "名册.xlsx", "没有找到表头"),
+    (lf.far_cells_xls(), "名册.xls", "表格范围过大"),  # 5 KB, eight sheets each reaching IV65536
 ])
 def test_it_shows_unreadable_files_on_the_form_and_saves_nothing(client_for, caseworker, data, name, message):
     response = upload(client_for(caseworker), data, name)

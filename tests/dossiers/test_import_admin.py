@@ -181,6 +181,18 @@ def test_it_shows_the_form_again_for_an_unreadable_file(admin_client, target):
     assert "文件无法读取" in listed and "台账.xlsx" in listed
 
 
+def test_it_refuses_an_xls_whose_sheets_add_up_to_too_many_cells(admin_client, target, settings):
+    """Eight sheets each reaching IV65536 (5,632 bytes): a form error at once, not a 500 or a dead worker."""
+    response = upload(admin_client, lf.far_cells_xls(), union=target, name="台账.xls")
+    assert response.status_code == 200
+    assert "表格范围过大" in str(response.context["form"].errors["file"])
+    batch = ImportBatch.objects.get()
+    assert (batch.state, batch.file.name, batch.report) == (State.UNREADABLE, "", {})
+    assert "表格范围过大" in batch.preview["error"]
+    assert not Household.objects.exists()
+    assert not any(path.is_file() for path in settings.MEDIA_ROOT.rglob("*"))  # nothing kept of the upload
+
+
 def test_it_refuses_an_oversized_file_before_reading_it(admin_client, target, monkeypatch):
     monkeypatch.setattr(import_admin, "MAX_BYTES", 1024)
     response = upload(admin_client, lf.garbage(2048), union=target)

@@ -100,10 +100,18 @@ def test_it_reports_unknown_headers_as_written_and_skips_blank_ones():
 
 
 def test_it_reports_duplicated_fields_once_and_keeps_the_first_column():
-    result = map_headers(["姓名", "身份证号码", "职工姓名", "身份证号", "户主姓名", "电话"])
-    assert result.columns == {"name": 0, "id_number": 1, "phone": 5}
-    assert result.duplicates == ["name", "id_number"]
+    result = map_headers(["姓名", "身份证号码", "电话", "身份证号", "联系电话", "手机"])
+    assert result.columns == {"name": 0, "id_number": 1, "phone": 2}
+    assert result.duplicates == ["id_number", "phone"]
     assert result.unknown == []
+    assert [column.how for column in result.described] == ["named", "named", "named", "duplicate", "duplicate",
+                                                           "duplicate"]
+
+
+def test_three_name_columns_of_which_two_are_the_heads_are_ambiguous_not_guessed():
+    result = map_headers(["姓名", "身份证号码", "职工姓名", "户主姓名", "电话"])
+    assert result.columns == {"id_number": 1, "phone": 4}
+    assert result.ambiguous == ["姓名", "职工姓名", "户主姓名"]
 
 
 def test_it_maps_an_empty_row():

@@ -34,6 +34,10 @@ HOSTILE = [
     ("truncated-xlsx", lf.truncated_xlsx, "汇总.xlsx", "corrupt"),
     ("sheet-range-A1-to-XFD1048576", lf.huge_extent_xlsx, "汇总.xlsx", "too_large"),
     ("xls-signature-then-noise", lf.ole_garbage, "汇总.xls", "corrupt"),
+    ("xls-8-sheets-each-to-IV65536", lf.far_cells_xls, "汇总.xls", "too_large"),
+    ("xls-dimensions-of-4-billion-rows", lf.xls_dimensions_claiming, "汇总.xls", "too_large"),
+    ("xls-sheet-listed-3-times", lf.xls_sheet_listed_again, "汇总.xls", "too_large"),
+    ("xls-looping-sector-chain", lf.xls_looping_chain, "汇总.xls", "corrupt"),
     ("utf16-csv", lambda: "姓名,身份证号码\r\n张三,11010519491231002X\r\n".encode("utf-16"), "汇总.csv", "wrong_type"),
     ("pdf", lambda: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "汇总.pdf", "wrong_type"),
 ]
