@@ -14,13 +14,15 @@ import traceback
 from collections.abc import Callable
 
 from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from dossiers.legacy.importer import ImportReport, run_import
+from dossiers.legacy.importer import ImportReport, import_running, run_import
 from dossiers.legacy.mapping import Mapping
 from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import UnreadableFile
+from hardship import idnumbers
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +33,27 @@ Progress = Callable[[int, int], None]
 
 
 def summary(report: ImportReport) -> dict:
-    """What the preview and report pages show of a run: the counts and the first LISTED problems."""
+    """What the preview and report pages show of a run: the counts and the first LISTED problems, with every ID
+    and bank-card number masked (reasons and samples can quote a cell; these stay on the batch for good)."""
     data = report.as_json()
-    return {
+    return masked({
         **data,
         "rejected": data["rejected"][:LISTED], "rejected_total": len(data["rejected"]),
         "skipped": data["skipped"][:LISTED], "skipped_total": len(data["skipped"]),
         "rejected_rows_total": len(report.rejected_rows),
         "total_rows": report.total_rows, "refused": report.refused,
-    }
+    })
+
+
+def masked(value):
+    """value (JSON: dicts, lists, strings…) with idnumbers.mask_numbers applied to every string in it."""
+    if isinstance(value, str):
+        return idnumbers.mask_numbers(value)
+    if isinstance(value, dict):
+        return {key: masked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item) for item in value]
+    return value
 
 
 def _run(batch: ImportBatch, data: bytes, *, dry_run: bool, progress: Progress | None) -> ImportReport:
@@ -133,18 +147,40 @@ def preview_import(self, batch_id: int) -> str:
 @shared_task(bind=True)
 def run_import_batch(self, batch_id: int) -> str:
     """The confirmed import; only the run that moves the batch from QUEUED to RUNNING does it."""
-    if not ImportBatch.objects.filter(pk=batch_id, state=State.QUEUED).update(state=State.RUNNING):
+    started = {"started_at": timezone.now().isoformat()}  # until the report replaces it: see fail_stale_imports
+    if not ImportBatch.objects.filter(pk=batch_id, state=State.QUEUED).update(state=State.RUNNING, report=started):
         return ImportBatch.objects.values_list("state", flat=True).get(pk=batch_id)
     batch = import_batch(_load(batch_id), progress=progress_reporter(self))
     return batch.state
 
 
 STALE_PREVIEW_HOURS = 24
+KEPT_HOURS = STALE_PREVIEW_HOURS  # the rejected rows' cells, and an interrupted import's upload, after it ended
+STALE_ERROR = "导入中断（后台任务超时未完成），没有写入任何数据；请点“重新导入”"
+STALE_PURGED_ERROR = (f"导入中断（后台任务超时未完成），没有写入任何数据；上传的文件已在 {KEPT_HOURS} 小时后删除，"
+                      "如需导入请重新上传")
+
+
+def rejected_rows_expiry(batch: ImportBatch) -> datetime.datetime | None:
+    """When the full rejected rows (ID numbers, bank cards) of a finished batch go: KEPT_HOURS after it ended."""
+    return batch.finished_at + datetime.timedelta(hours=KEPT_HOURS) if batch.finished_at else None
+
+
+def rejected_rows_gone(batch: ImportBatch, report: dict) -> bool:
+    """Whether the rejected rows can no longer be downloaded (purged, or due to be at the next purge)."""
+    expiry = rejected_rows_expiry(batch)
+    return "rejected_rows_deleted_at" in report or (expiry is not None and timezone.now() >= expiry)
 
 
 @shared_task
 def purge_stale_uploads() -> int:
-    """An upload previewed but never confirmed holds ID numbers and bank cards: it goes after a day."""
+    """Personal data of imports goes after a day: the upload of a preview never confirmed, the upload of an
+    interrupted import (kept to run it again) and the rejected rows' cells (kept to download, fix and import
+    again). Returns the number of batches purged."""
+    return _expire_previews() + _expire_interrupted() + _expire_rejected_rows()
+
+
+def _expire_previews() -> int:
     cutoff = timezone.now() - datetime.timedelta(hours=STALE_PREVIEW_HOURS)
     stale = ImportBatch.objects.filter(state=State.PREVIEWED, created_at__lt=cutoff).exclude(file="")
     for batch in stale:
@@ -152,3 +188,57 @@ def purge_stale_uploads() -> int:
                                      "error": f"预览后 {STALE_PREVIEW_HOURS} 小时内未确认导入，上传的文件已删除；"
                                               "如需导入请重新上传"})
     return len(stale)
+
+
+def _expire_interrupted() -> int:
+    cutoff = timezone.now() - datetime.timedelta(hours=KEPT_HOURS)
+    purged = 0
+    for batch in ImportBatch.objects.filter(state=State.FAILED, report__failure="stale",
+                                            finished_at__lt=cutoff).exclude(file=""):
+        stored = batch.file.name  # unless "重新导入" has just queued it again
+        if ImportBatch.objects.filter(pk=batch.pk, state=State.FAILED, file=stored).update(
+                file="", report={**batch.report, "error": STALE_PURGED_ERROR}):
+            batch.file.storage.delete(stored)
+            purged += 1
+    return purged
+
+
+def _expire_rejected_rows() -> int:
+    """The rejected rows keep their sheet, row number and reason, masked; their cells and headers go."""
+    cutoff = timezone.now() - datetime.timedelta(hours=KEPT_HOURS)
+    due = (ImportBatch.objects.filter(finished_at__lt=cutoff, report__has_key="rejected_rows")
+           .exclude(report__has_key="rejected_rows_deleted_at").only("pk", "report"))
+    purged = 0
+    for batch in due.iterator(chunk_size=20):
+        report = batch.report
+        kept = [{"sheet": row.get("sheet"), "row": row.get("row"), "reason": row.get("reason", "")}
+                for row in report["rejected_rows"]]
+        report = masked({**report, "rejected_rows": kept, "rejected_rows_deleted_at": timezone.now().isoformat()})
+        purged += ImportBatch.objects.filter(pk=batch.pk).update(report=report)
+    return purged
+
+
+def _since(batch: ImportBatch) -> datetime.datetime:
+    """When the batch was queued or started (confirm_batch and run_import_batch note it in the report)."""
+    noted = (batch.report or {}).get("started_at") or (batch.report or {}).get("queued_at")
+    try:
+        return datetime.datetime.fromisoformat(noted) if noted else batch.created_at
+    except (TypeError, ValueError):
+        return batch.created_at
+
+
+@shared_task
+def fail_stale_imports() -> int:
+    """A batch QUEUED or RUNNING for longer than IMPORT_STALE_MINUTES has lost its task (a worker killed mid-import,
+    a broker that lost the message): FAILED, its upload kept so that "重新导入" can run it again. An import still
+    writing (its union's import lock held) is left alone. Returns the number of batches failed."""
+    cutoff = timezone.now() - datetime.timedelta(minutes=settings.IMPORT_STALE_MINUTES)
+    failed = 0
+    for batch in ImportBatch.objects.filter(state__in=[State.QUEUED, State.RUNNING]).select_related("union"):
+        if _since(batch) >= cutoff or (batch.state == State.RUNNING and import_running(batch.union)):
+            continue
+        failed += ImportBatch.objects.filter(pk=batch.pk, state=batch.state, report=batch.report).update(
+            state=State.FAILED, report={"failure": "stale", "error": STALE_ERROR}, finished_at=timezone.now())
+    if failed:
+        logger.warning("Marked %s stale import batch(es) as failed", failed)
+    return failed

@@ -141,9 +141,9 @@ def mask(number: str) -> str:
     return "*" * (len(number) - 4) + number[-4:]
 
 
-# 12 or more digits (half- or full-width), each maybe after one separator, and an ID number's final X: ID numbers
+# 12 or more digits (half- or full-width), each maybe after one separator, then an ID number's final X: ID numbers
 # (15 or 18 characters) and bank cards (12–30 digits) as people type them. Phone numbers (11 digits) stay.
-_LONG_NUMBER = re.compile(r"(?<![0-9０-９])[0-9０-９](?:[\s\-－]?[0-9０-９]){11,}(?:[\s\-－]?[XxＸｘ])?(?![0-9０-９])")
+_LONG_NUMBER = re.compile(r"(?<![0-9０-９])[0-9０-９](?:[\s\-－]?[0-9０-９]){11,}[XxＸｘ]?(?![0-9０-９])")
 
 
 def mask_numbers(text: str) -> str:

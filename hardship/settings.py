@@ -163,8 +163,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "hardship.tasks.heartbeat", "schedule": 300.0},
+    # Uploads and rejected rows of imports (personal data) a day after they were last needed.
     "purge-stale-import-uploads": {"task": "dossiers.tasks.purge_stale_uploads", "schedule": 3600.0},
+    # Imports whose worker died: FAILED, to be run again from the batch page ("重新导入").
+    "fail-stale-imports": {"task": "dossiers.tasks.fail_stale_imports", "schedule": 300.0},
 }
+# An import queued or running for longer than this is taken to have lost its worker (a county's 100,000 households
+# import in under a minute: bench/RESULTS.md).
+IMPORT_STALE_MINUTES = env.int("IMPORT_STALE_MINUTES", default=60)
 
 LOGGING = {
     "version": 1,

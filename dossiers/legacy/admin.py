@@ -41,6 +41,7 @@ from django.views.decorators.http import require_POST
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminRadioSelectWidget, UnfoldAdminSelectWidget
 
+from dossiers import tasks
 from dossiers.legacy import admin_mapping
 from dossiers.legacy.importer import rejected_rows_xlsx
 from dossiers.legacy.layout import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_COLUMNS, MEMBER_SHEET
@@ -165,10 +166,30 @@ def confirm_batch(batch: ImportBatch) -> bool:
     task_id = uuid.uuid4().hex
     with transaction.atomic():
         queued = (ImportBatch.objects.filter(pk=batch.pk, state=State.PREVIEWED).exclude(preview={})
-                  .update(state=State.QUEUED, task_id=task_id))
+                  .update(state=State.QUEUED, task_id=task_id, report=_queued_now()))
         if queued:
             transaction.on_commit(lambda: _queue_import(batch.pk, task_id))
     return bool(queued)
+
+
+def _queued_now() -> dict:
+    return {"queued_at": timezone.now().isoformat()}  # until the import's report: see tasks.fail_stale_imports
+
+
+def restart_batch(batch: ImportBatch) -> bool:
+    """An interrupted import (FAILED "stale", its upload still there) → QUEUED once, and queued when that commits."""
+    task_id = uuid.uuid4().hex
+    with transaction.atomic():
+        queued = (ImportBatch.objects.filter(pk=batch.pk, state=State.FAILED, report__failure="stale")
+                  .exclude(file="").update(state=State.QUEUED, task_id=task_id, report=_queued_now(),
+                                           finished_at=None))
+        if queued:
+            transaction.on_commit(lambda: _queue_import(batch.pk, task_id))
+    return bool(queued)
+
+
+def can_restart(batch: ImportBatch, report: dict) -> bool:
+    return batch.state == State.FAILED and report.get("failure") == "stale" and bool(batch.file)
 
 
 def _queue_import(batch_id: int, task_id: str) -> None:
@@ -320,10 +341,14 @@ def batch_view(request: HttpRequest, pk: int) -> HttpResponse:
         "batch": batch, "stage": step, "result": result, "progress": task_progress(batch),
         "state_type": STATE_TYPES.get(batch.state),
         "can_import": request.user.has_perm("dossiers.import_household", batch.union),
+        "can_restart": step == "finished" and can_restart(batch, result or {}),
+        "rejected_gone": rejected_rows_gone_message(batch)
+        if step == "finished" and tasks.rejected_rows_gone(batch, result or {}) else "",
         "mode_help": MODE_HELP.get(batch.mode, ""),
         "imported_before": ImportBatch.objects.visible_to(request.user).filter(
             sha256=batch.sha256, state=State.DONE).exclude(pk=batch.pk).select_related("uploaded_by").first(),
         "columns": admin_mapping.columns_for_page(result or {}),
+        "unread_columns": sum(1 for column in (result or {}).get("columns") or [] if not column["field"]),
         "unreadable": admin_mapping.values_for_page(result or {}),
         "field_options": admin_mapping.field_options(),
         "saved_mapping": admin_mapping.saved_mapping(batch.union) if batch.mapping else None,
@@ -355,11 +380,33 @@ def confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @admin_page
+@require_POST
+def restart_view(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = _batch(request, pk, ImportBatch.objects.select_related("union").defer("report", "preview"))
+    if not request.user.has_perm("dossiers.import_household", batch.union):
+        raise PermissionDenied
+    if not restart_batch(batch):
+        messages.warning(request, _("这份文件不是中断的导入，或已重新导入、上传的文件已删除，不能再重新导入。"))
+    elif ImportBatch.objects.filter(pk=batch.pk, state=State.PREVIEWED).exists():  # _queue_import put it back
+        messages.error(request, _("后台任务服务暂时不可用，未能开始导入；请稍后再点“确认导入”。"))
+    return redirect(batch_url(batch))
+
+
+def rejected_rows_gone_message(batch: ImportBatch) -> str:
+    expiry = tasks.rejected_rows_expiry(batch)
+    return _("有误的行已于 %(when)s 删除（保留 %(hours)d 小时）；请重新上传原文件预览") % {
+        "when": timezone.localtime(expiry).strftime("%Y-%m-%d %H:%M") if expiry else "", "hours": tasks.KEPT_HOURS}
+
+
+@admin_page
 def rejected_download(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     rows = (batch.report or {}).get("rejected_rows") or []
     if not rows:
         raise Http404
+    if tasks.rejected_rows_gone(batch, batch.report):  # ID numbers and bank cards: kept tasks.KEPT_HOURS only
+        messages.warning(request, rejected_rows_gone_message(batch))
+        return redirect(batch_url(batch))
     AccessRecord.objects.create(
         user=request.user, action=AccessRecord.Action.EXPORT, union=batch.union,
         subject=f"{ImportBatch._meta.verbose_name}：{batch.file_name} 有误的行 × {len(rows)}",
@@ -405,6 +452,7 @@ class ImportBatchAdmin(ReadOnlyMixin, ScopedAdmin):
             path("<int:pk>/batch/", batch_view, name="dossiers_importbatch_batch"),
             path("<int:pk>/progress/", progress_view, name="dossiers_importbatch_progress"),
             path("<int:pk>/confirm/", confirm_view, name="dossiers_importbatch_confirm"),
+            path("<int:pk>/restart/", restart_view, name="dossiers_importbatch_restart"),
             path("<int:pk>/mapping/", admin_page(admin_mapping.mapping_view), name="dossiers_importbatch_mapping"),
             path("<int:pk>/rejected.xlsx", rejected_download, name="dossiers_importbatch_rejected"),
             *super().get_urls(),

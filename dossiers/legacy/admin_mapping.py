@@ -94,7 +94,7 @@ def mapping_view(request: HttpRequest, pk: int) -> HttpResponse:
     rows = (batch.preview or {}).get("total_rows") or 0
     with transaction.atomic():
         applied = ImportBatch.objects.filter(pk=batch.pk, state=ImportBatch.State.PREVIEWED).exclude(preview={}) \
-            .update(mapping=mapping.as_json(), preview={})
+            .update(mapping=mapping.as_json() if mapping else {}, preview={})
         if applied and request.POST.get("save"):
             _save(batch.union, mapping, request.user)
     if not applied:

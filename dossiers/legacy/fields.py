@@ -80,7 +80,7 @@ def choice(choices, title: str, aliases: dict[str, str] | None = None, blank: st
         if key is None:
             return blank
         if key not in lookup:
-            known = "、".join(label for label in lookup if label)[:120]
+            known = "、".join(label for label in _labels(choices) if label)
             raise CellError(f"{title}“{values._shown(raw)}”无法识别，应为：{known}")
         return lookup[key]
 
@@ -112,6 +112,26 @@ def optional_bool(default: bool) -> Callable[[object], bool]:
         return default if _key(raw) is None else values.parse_bool(raw)
 
     return parse
+
+
+_AFFIRMED = re.compile(r"^(已|有|是)")
+_DENIED = re.compile(r"^(未|不|没有|没|无|非)")
+
+
+def yes_no_for(parse: Callable[[object], bool], header: str) -> Callable[[object], bool]:
+    """A yes/no column whose cells answer in the question's own words: 是否享受低保 → 享受 / 已享受 is yes,
+    未享受 / 不享受 is no."""
+    question = re.sub(r"^(是否|有无|有没有)|[(（].*", "", _key(header) or "")
+
+    def answer(raw: object) -> bool:
+        text = _key(raw) or ""
+        for pattern, meaning in ((_DENIED, False), (_AFFIRMED, True), (None, True)):
+            word = pattern.sub("", text) if pattern else text
+            if (pattern is None or word != text) and len(word) >= 2 and word in question:
+                return meaning
+        return parse(raw)
+
+    return answer
 
 
 @functools.lru_cache(maxsize=65536, typed=True)
@@ -271,7 +291,8 @@ _health_words = choice(Health, "健康状况", {
 _DISABLED = re.compile(r"残")
 _SERIOUS = re.compile(r"癌|瘤|白血病|尿毒症|肾衰|透析|瘫|脑梗|脑出血|脑溢血|器官移植|心衰|肝硬化|重症|渐冻|血友病|"
                       r"再生障碍|红斑狼疮|植物人|大病|重病|重大疾病")
-_CHRONIC = re.compile(r"^患|坏死|病|症|炎|慢|高血压|糖尿|哮喘|风湿|心梗|中风|肺气肿|结核|痛风|骨质|椎|体弱|术后|精神分裂|抑郁")
+_CHRONIC = re.compile(r"^患|坏死|病|症|炎|慢|高血压|糖尿|哮喘|风湿|心梗|中风|肺气肿|结核|痛风|骨质|椎|体弱|术后|"
+                      r"精神分裂|抑郁")
 
 
 def health(raw: object) -> str:
@@ -375,6 +396,7 @@ PERSON_PARSERS: dict[str, Callable[[object], object]] = {
     "employer": text(128),
     "monthly_income": money,
     "head_id_number": optional_id_number,
+    "household_key": text(64),  # 户编号: ties a member's row to its household's (rows.py), never stored
 }
 
 HOUSEHOLD_PARSERS: dict[str, Callable[[object], object]] = {
@@ -418,7 +440,7 @@ _CHOICE_FIELDS = {"relationship": Relationship, "health": Health, "disability": 
                   "medical_insurance": MedicalInsurance, "work_status": WorkStatus, "housing_type": HousingType,
                   "area_band": AreaBand, "model_worker": ModelWorker, "key_group": KeyGroup, "legacy_tier": LegacyTier,
                   "original_category": LegacyCategory}
-_BOOL_FIELDS = {"able_to_work", "migrant_worker", "single_parent", "zero_employment", "self_reliant",
+BOOL_FIELDS = _BOOL_FIELDS = {"able_to_work", "migrant_worker", "single_parent", "zero_employment", "self_reliant",
                 "receives_dibao"}
 _CAUSE_FIELDS = {"causes", "secondary_causes"}
 

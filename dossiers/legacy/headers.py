@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 FIELD_SYNONYMS: dict[str, list[str]] = {
     "serial": ["序号", "编号", "顺序号"],
+    "household_key": ["户编号", "户号", "家庭编号", "家庭户号", "户代码"],
     "name": ["职工姓名", "姓名", "户主姓名", "建档职工姓名", "成员姓名", "家庭成员姓名"],
     "sex": ["性别"],
     "ethnicity": ["民族"],
@@ -81,6 +82,7 @@ MEANINGS: list[tuple[str, str]] = [
     ("rejection_reason", r"错误原因"),
     ("original_row", r"原行号"),
     ("serial", r"^(序号?|编号|顺序号|no\.?|排序)$"),
+    ("household_key", r"户编号|户号$|家庭编号|户代码|家庭代码"),
     ("bank_card", r"卡号|账号|帐号|存折"),
     ("bank_branch", r"网点|支行|分理处|营业所"),
     ("bank_name", r"开户|银行"),

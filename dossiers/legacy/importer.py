@@ -29,7 +29,7 @@ from dossiers.legacy.rows import HouseholdRecord, ParsedFile, RowProblem, Skippe
 from hardship.access import scope_path
 from hardship.models import Union
 
-__all__ = ["ImportReport", "RowProblem", "SkippedRow", "rejected_rows_xlsx", "run_import"]
+__all__ = ["ImportReport", "RowProblem", "SkippedRow", "import_running", "rejected_rows_xlsx", "run_import"]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -147,7 +147,18 @@ def _standard(plan: merge.Plan, region_code: str, report: ImportReport):
 def _lock(union: Union) -> None:
     """One import at a time per union: two runs of the same file must not both create the households."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x494D, zlib.crc32(union.path.encode()) - 2**31])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_key(union))
+
+
+def _lock_key(union: Union) -> list[int]:
+    return [0x494D, zlib.crc32(union.path.encode()) - 2**31]
+
+
+def import_running(union: Union) -> bool:
+    """Whether an import into the union is in its transaction now (holding _lock), in this process or another."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", _lock_key(union))
+        return not cursor.fetchone()[0]
 
 
 def _plan(parsed: ParsedFile, *, user, file_name: str) -> merge.Plan:

@@ -21,7 +21,8 @@ MAX_TEXT = 100
 # Every field a column can be mapped to, as the preview's drop-down names it.
 FIELD_LABELS = {
     "name": _("姓名"), "id_number": _("身份证号码（本人）"), "head_id_number": _("户主身份证号（成员所属的户）"),
-    "head_name": _("户主姓名（仅核对，不导入）"), "relationship": _("与户主关系"), "sex": _("性别"),
+    "head_name": _("户主姓名（仅核对，不导入）"),
+    "household_key": _("户编号（同户的行编号相同）"), "relationship": _("与户主关系"), "sex": _("性别"),
     "ethnicity": _("民族"), "birth_date": _("出生日期"), "phone": _("联系电话"), "employer": _("工作单位或学校"),
     "work_status": _("就业状况"), "health": _("健康状况"), "disability": _("残疾类别"),
     "medical_insurance": _("医疗保险"), "able_to_work": _("有劳动能力（是/否）"), "monthly_income": _("月收入（元）"),

@@ -21,8 +21,11 @@ class ImportBatchQuerySet(ScopedQuerySet):
 class ImportBatch(models.Model):
     """One upload of a legacy register: its preview, the import run and its report.
 
-    The uploaded file is kept only until the import has run (it holds ID numbers and bank cards);
-    the report keeps the rejected rows' cells so the admin can download them to fix.
+    The uploaded file is kept only until the import has run (it holds ID numbers and bank cards), or for a day
+    after an interrupted one, to run it again; the report keeps the rejected rows' cells for a day, so the admin
+    can download them to fix, then only their sheet, row and reason, masked (dossiers.tasks.purge_stale_uploads).
+    The preview and the report's summary never hold a full ID or bank-card number (dossiers.tasks.summary).
+    While QUEUED or RUNNING the report holds only when that began ({"queued_at"} / {"started_at"}, ISO time).
     """
 
     class Mode(models.TextChoices):

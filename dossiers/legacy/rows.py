@@ -104,6 +104,8 @@ class ParsedFile:
     columns: list[dict] = field(default_factory=list)  # every column of every sheet and what it was taken to be
     unreadable: dict[tuple, dict] = field(default_factory=dict)  # (sheet, column, value) → the rows with it
     bad_heads: dict[str, SourceRow] = field(default_factory=dict)  # ID text of a household row that is rejected
+    groups: dict[tuple, HouseholdRecord] = field(default_factory=dict)  # (sheet, 户编号) → its household
+    grouped: list[tuple] = field(default_factory=list)  # (member, 户编号) waiting for the household's row
     total_rows: int = 0
 
 
@@ -122,6 +124,7 @@ def parse_sheets(sheets: list[Sheet], progress=None, mapping: Mapping | None = N
                 progress(parsed.total_rows)
     for member in pending_members:
         _attach(member, by_head, parsed)
+    _attach_grouped(parsed, by_head)
     check_members_across_households(parsed)
     return parsed
 
@@ -142,6 +145,10 @@ def _layout(sheet: Sheet, parsed: ParsedFile, mapping: Mapping) -> SheetLayout |
         return None
     header_cells = ["" if cell is None else str(cell).strip() for cell in header_row]
     found = headers.map_headers(header_row, sheet_name=sheet.name, overrides=mapping.columns, context=above)
+    if not found.columns.keys() & {"name", "id_number", "head_id_number"} and not _unsure_of_people(found):
+        parsed.skipped.append(SkippedRow(sheet.name, index + 1, "整张表未导入：没有姓名或身份证号码列，"
+                                                                "不是档案名单（如汇总表、统计表）"))
+        return None
     parsed.unknown_columns += [f"{sheet.name}：{text}" for text in found.unknown]
     parsed.unknown_columns += [f"{sheet.name}：{text}（有歧义，未读取）" for text in found.ambiguous]
     parsed.unknown_columns += [f"{sheet.name}：{text}（重复的列，只读第一列）" for text in found.duplicates]
@@ -152,6 +159,10 @@ def _layout(sheet: Sheet, parsed: ParsedFile, mapping: Mapping) -> SheetLayout |
                                                        mapping.values.get(key)))
                       for key, column in columns.items() if key not in fields.IGNORED_FIELDS]
     return layout
+
+
+def _unsure_of_people(found: headers.HeaderMap) -> bool:
+    return any({"name", "id_number"} & set(column.candidates) for column in found.described)
 
 
 def _kind(columns: dict[str, int]) -> str:
@@ -170,7 +181,8 @@ _MONEY_KEYS = {key for key, parser in {**fields.HOUSEHOLD_PARSERS, **fields.PERS
 def _parser(key: str, header_text: str):
     if key in _MONEY_KEYS and "万元" in header_text:
         return fields.money_in_wan
-    return fields.PERSON_PARSERS.get(key) or fields.HOUSEHOLD_PARSERS[key]
+    parse = fields.PERSON_PARSERS.get(key) or fields.HOUSEHOLD_PARSERS[key]
+    return fields.yes_no_for(parse, header_text) if key in fields.BOOL_FIELDS else parse
 
 
 def _data_rows(sheet: Sheet, layout: SheetLayout, parsed: ParsedFile):
@@ -208,6 +220,7 @@ def _take_row(source: SourceRow, values: dict, layout: SheetLayout, parsed: Pars
               pending: list) -> None:
     person_values = {key: value for key, value in values.items() if key in PERSON_KEYS}
     head_id = person_values.pop("head_id_number", None)
+    group = person_values.pop("household_key", None)
     person = PersonRecord(source, person_values, head_id, person_values.get("id_number"))
     _check_person(person, layout)
     if _starts_household(person, layout):
@@ -216,8 +229,12 @@ def _take_row(source: SourceRow, values: dict, layout: SheetLayout, parsed: Pars
         person.values["relationship"] = "self"
         person.head_id = None
         _add_household(HouseholdRecord(source, household_values, person), parsed, by_head)
+        if group:
+            parsed.groups.setdefault((source.sheet, group), parsed.households[-1])
         if not person.id_number and "id_number" in layout.columns:
             _remember_bad_head(source, layout.columns["id_number"], parsed)
+    elif group and person.head_id is None and layout.kind == "combined":
+        parsed.grouped.append((person, group))  # its household's row may come after it
     elif person.head_id is None and layout.kind == "combined" and parsed.households \
             and parsed.households[-1].source.sheet == source.sheet:
         person.head_id = parsed.households[-1].head_id or ""
@@ -353,7 +370,7 @@ def _check_person(person: PersonRecord, layout: SheetLayout) -> None:
     source, values = person.source, person.values
     for key, title in (("name", "姓名"), ("id_number", "身份证号码")):
         if key not in layout.columns:
-            source.reject(title, f"表头中没有“{title}”列")
+            source.reject(title, _missing_column(layout, key, title))
     number = values.get("id_number")
     if not number:
         return
@@ -368,6 +385,13 @@ def _check_person(person: PersonRecord, layout: SheetLayout) -> None:
     values["birth_date"], values["sex"] = born, sex
     if layout.kind == "member" and "head_id_number" in layout.columns and not person.head_id:
         source.reject(layout.header_of("head_id_number"), "户主身份证号不能为空")
+
+
+def _missing_column(layout: SheetLayout, key: str, title: str) -> str:
+    unsure = [column.header for column in layout.described if key in column.candidates]
+    if unsure:
+        return f"表头中“{'”“'.join(unsure)}”列有歧义，无法确定哪一列是“{title}”：请在预览的列映射中指定"
+    return f"表头中没有“{title}”列"
 
 
 def _check_household(source: SourceRow, values: dict, layout: SheetLayout) -> None:
@@ -396,6 +420,18 @@ def _add_household(record: HouseholdRecord, parsed: ParsedFile, by_head: dict) -
                                                   f"同一户只能出现一次")
         return
     by_head[head_id] = record
+
+
+def _attach_grouped(parsed: ParsedFile, by_head: dict) -> None:
+    """Rows tied to their household by a household number (户编号), wherever the head's row is in the sheet."""
+    for member, group in parsed.grouped:
+        household = parsed.groups.get((member.source.sheet, group))
+        if household is None:
+            member.source.reject("户编号", f"户编号“{group}”的户没有与户主关系为“本人”的行")
+            parsed.loose_rows.append(member.source)
+            continue
+        member.head_id = household.head_id or ""
+        _attach(member, by_head, parsed, after=household)
 
 
 def _remember_bad_head(source: SourceRow, column: int, parsed: ParsedFile) -> None:

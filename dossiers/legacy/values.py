@@ -22,6 +22,7 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _WHITESPACE_RUN = re.compile(r"\s+")
 _MONEY = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(万)?元?")
 _MONEY_LIMIT = Decimal(10) ** 15
+_NO_AMOUNT = {"无", "没有", "-", "—", "/", "／", "零"}  # what registers write for no income at all
 
 
 class CellError(ValueError):
@@ -55,7 +56,7 @@ def _number(raw: object) -> int | float | None:
 
 def parse_money(raw: object) -> Decimal:
     """金额 → Decimal with 2 places (ROUND_HALF_UP); blank → 0.00. Accepts 12,000 / 1.2万元 / ¥3,600.00."""
-    if _is_blank(raw):
+    if _is_blank(raw) or (isinstance(raw, str) and _text(raw) in _NO_AMOUNT):
         return Decimal("0.00")
     unrecognised = CellError(f"金额“{_shown(raw)}”无法识别")
     number = _number(raw)
@@ -160,10 +161,6 @@ def parse_bool(raw: object) -> bool:
         return True
     if text in _FALSE:
         return False
-    if len(text) <= 6 and text[:1] in "未不没无非":  # 未享受, 不是, 没有参加: the question's own word, denied
-        return False
-    if len(text) <= 6 and text[:1] in "已有是" and "否" not in text:  # 已享受, 有劳动能力
-        return True
     raise CellError(f"“{_shown(raw)}”无法识别为是或否，请填写“是”或“否”")
 
 

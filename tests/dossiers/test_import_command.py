@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 JSON_KEYS = {"households_created", "households_updated", "households_unchanged", "members_created",
-             "members_updated", "rejected", "skipped", "unknown_columns", "warnings"}
+             "members_updated", "rejected", "skipped", "unknown_columns", "columns", "unreadable", "warnings"}
 
 
 def counts() -> tuple[int, int, int]:

@@ -21,6 +21,8 @@ import csv
 import datetime
 import io
 import random
+import re
+import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -169,8 +171,23 @@ def to_xlsx(grids: list[Grid]) -> bytes:
             sheet.merge_cells(start_row=row1, start_column=col1, end_row=row2, end_column=col2)
         for col, width in grid.widths.items():
             sheet.column_dimensions[openpyxl.utils.get_column_letter(col)].width = width
+    book.properties.creator = "中原区总工会"
     out = io.BytesIO()
     book.save(out)
+    return _fixed_dates(out.getvalue())
+
+
+def _fixed_dates(xlsx: bytes) -> bytes:
+    """The same seed gives the same bytes: document dates and the zip entries' times fixed."""
+    stamp = "2019-03-15T09:30:00Z"
+    source, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), data)
+            target.writestr(zipfile.ZipInfo(item.filename, date_time=(2019, 3, 15, 9, 30, 0)), data,
+                            zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
@@ -624,7 +641,7 @@ class Population:
             model_worker=rng.random() < 0.04,
             single_parent=not head.married and any(p.kin in ("son", "daughter") for p in members),
             zero_employment=bool(able) and not working,
-            housing=rng.choices(("自有住房", "租房", "公租房", "廉租房", "单位宿舍", "借住亲友房"),
+            housing=rng.choices(("自有住房", "租房", "公租房", "廉租房", "租住私房", "借住亲友房"),
                                 (45, 20, 10, 8, 5, 7))[0],
             area=rng.randint(24, 92), helper=rng.choice(CADRES), helper_phone=self.phone(mobile=True),
             wechat=rng.choice(("", "", f"wx{rng.randint(10000, 99999)}", "同手机号", f"zy_{rng.randint(100, 999)}")),
@@ -753,7 +770,13 @@ def id_text(entry: Entry, rng: random.Random, *, apostrophes: bool = True) -> ob
     return person_id_text(str(entry.head_id), rng, apostrophes=apostrophes)
 
 
-def person_id_text(number: str, rng: random.Random, *, apostrophes: bool = True) -> object:
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+def person_id_text(number: str, rng: random.Random, *, apostrophes: bool = True, full_width: float = 0.0) -> object:
+    """A member's (or valid head's) ID cell; `full_width`: the share typed with the input method in full-width mode."""
+    if rng.random() < full_width:
+        return number.translate(FULL_WIDTH)
     roll = rng.random()
     if number.endswith("X") and roll < 0.35:
         return number[:-1] + "x"
@@ -780,11 +803,21 @@ def relation_word(person: Person, rng: random.Random, words: dict[str, tuple[str
     return rng.choice((words or RELATION_WORDS)[person.kin])
 
 
-def health_word(person: Person, rng: random.Random) -> str:
+def health_word(person: Person, rng: random.Random, style: str = "free") -> str:
+    """健康状况 in one office's words. "category": the national four (健康/慢性病/重大疾病/残疾) with the illness or
+    disability in brackets; "poverty": the 建档立卡 four (健康/长期慢性病/患有大病/残疾); "free": whatever the
+    caseworker wrote — the illness itself (尿毒症, 患肝癌), a disability with its grade."""
+    grade = rng.choice("一二三四")
     if person.health == "healthy":
         return pick(rng, "健康", "健康", "良好")
+    if style == "category":
+        word = {"chronic": "慢性病", "serious": "重大疾病", "disabled": "残疾"}[person.health]
+        detail = person.illness.replace("残疾", "") + grade + "级" if person.health == "disabled" else person.illness
+        return f"{word}（{detail}）" if rng.random() < 0.7 else word
+    if style == "poverty":
+        return {"chronic": "长期慢性病", "serious": "患有大病", "disabled": "残疾"}[person.health]
     if person.health == "disabled":
-        return f"{person.illness}{rng.choice('一二三四')}级"
+        return f"{person.illness}{grade}级"
     return pick(rng, person.illness, f"患{person.illness}", "慢性病" if person.health == "chronic" else "重大疾病")
 
 
@@ -895,7 +928,7 @@ def _two_sheet_head_columns(rng: random.Random) -> list[tuple[str, Callable[[Ent
         ("是否单亲", lambda e: flag(fam(e).single_parent, rng)),
         ("是否零就业家庭", lambda e: flag(fam(e).zero_employment, rng)),
         ("是否农民工", lambda e: flag(fam(e).migrant, rng)),
-        ("健康状况", lambda e: health_word(e.family.head, rng)),
+        ("健康状况", lambda e: health_word(e.family.head, rng, "category")),
         ("住房类型", lambda e: fam(e).housing),
         ("住房面积（㎡）", lambda e: fam(e).area),
         ("帮扶责任人", lambda e: fam(e).helper),
@@ -915,8 +948,9 @@ def _two_sheet_heads(entries: list[Entry], rng: random.Random, ledger: Ledger) -
     grid.merge(2, width - 5, 2, width)
     grid.write_row(3, ["序号", *(header for header, _ in columns)])
     row = 3
+    gap = rng.randint(10, len(entries) - 10)  # an empty row left in the middle of the table
     for n, entry in enumerate(entries, 1):
-        row += 1
+        row += 1 + (n == gap)
         grid.write_row(row, [n, *(value(entry) for _, value in columns)])
         ledger.row(grid.name, row, entry.kind)
         if entry.kind == "ok":
@@ -966,8 +1000,7 @@ def _two_sheet_members(entries: list[Entry], rng: random.Random, ledger: Ledger)
                 relation_word(person, rng, {**RELATION_WORDS, "wife": ("配偶", "妻子"), "husband": ("配偶", "丈夫")}),
                 person_id_text(person.written, rng), sex_word(person, rng),
                 date_cell(person.birth, rng, ("yyyy-mm-dd", "yyyy-mm-dd", "yyyy/m/d", "text.ymd")),
-                health_word(person, rng), person.work, person.employer, person.income,
-                person.insurance if rng.random() < 0.8 else pick(rng, "已参保", "是"),
+                health_word(person, rng, "category"), person.work, person.employer, person.income, person.insurance,
                 pick(rng, "", "", "", "", "在外地上学" if person.work == "在校" else "", "随迁"),
             ])
             ledger.row(grid.name, row, entry.member_kind)
@@ -1006,7 +1039,7 @@ def county_two_sheet(seed: int, fmt: str) -> Register:
 
 FAMILY_WORDS = {**RELATION_WORDS, "wife": ("妻子", "妻"), "husband": ("丈夫", "夫"), "son": ("儿子", "子"),
                 "daughter": ("女儿", "女"), "father": ("父亲", "父"), "mother": ("母亲", "母")}
-COLLOQUIAL_CAUSES = {1: ("因残", "丧失劳动能力"), 2: ("就业困难",), 3: ("下岗失业", "失业"), 4: ("未参保",),
+COLLOQUIAL_CAUSES = {1: ("因残", "丧失劳动能力"), 2: ("有劳动能力未就业",), 3: ("下岗失业", "失业"), 4: ("未参保",),
                      5: ("社保未落实",), 6: ("因病致困", "重特大疾病", "因病"), 7: ("因灾",),
                      8: ("意外事故", "因意外致困"), 9: ("因学致困", "子女上学"), 10: ("其他",)}
 # Household columns: written on the head row, merged down over the household's member rows.
@@ -1017,7 +1050,7 @@ def _family_person_row(person: Person, rng: random.Random, relation: str, id_cel
     return [
         person.name, relation, sex_word(person, rng), pick(rng, person.ethnicity, person.ethnicity[0]),
         date_cell(person.birth, rng, ("text.ymd", "text.ymd", "yyyy.mm.dd", "yyyy/m/d")), id_cell,
-        person.education, health_word(person, rng), person.work, person.employer,
+        person.education, health_word(person, rng, "poverty"), person.work, person.employer,
     ]
 
 
@@ -1073,8 +1106,9 @@ def one_sheet_families(seed: int, fmt: str) -> Register:
     grid.merge(2, 15, 2, 21)
     grid.write_row(3, headers)
     row = 3
+    gaps = set(rng.sample(range(8, len(entries) - 5), 2))  # households set apart by an empty row
     for n, entry in enumerate(entries, 1):
-        row = _family_block(grid, row + 1, entry, n, rng, ledger)
+        row = _family_block(grid, row + 1 + (n in gaps), entry, n, rng, ledger)
         if entry.kind == "ok":
             ledger.household(entry.family, len(entry.members))
     row += 1
@@ -1150,7 +1184,8 @@ def _summary_rows(grid: Grid, row: int, entry: Entry, n: int, rng: random.Random
         relation = relation_word(person, rng, SUMMARY_WORDS)
         if (person.kin == "son" and sons == 2) or (person.kin == "daughter" and daughters == 2):
             relation = "次子" if person.kin == "son" else "次女"
-        grid.write_row(row, _summary_person(person, rng, relation, person_id_text(person.written, rng)), start=2)
+        id_cell = person_id_text(person.written, rng, full_width=0.04)
+        grid.write_row(row, _summary_person(person, rng, relation, id_cell), start=2)
         ledger.row(grid.name, row, entry.member_kind)
     return row
 

@@ -59,6 +59,8 @@ def _marriage(person: Person, rng: random.Random) -> str:
         return "已婚"
     if person.kin == "self":
         return pick(rng, "离异", "丧偶", "未婚", weights=(5, 3, 2))
+    if person.kin in PARENTS:
+        return pick(rng, "丧偶", "已婚")
     if person.age(ON) < 22:
         return "未婚"
     return pick(rng, "已婚", "未婚", "丧偶")
