@@ -69,7 +69,8 @@ MODE_HELP = {
 STATE_TYPES = {State.DONE: "success", State.REFUSED: "warning", State.FAILED: "danger", State.UNREADABLE: "danger",
                State.QUEUED: "info", State.RUNNING: "info", State.PREVIEWED: "primary"}
 UPLOAD_NOTES = [
-    _("可以直接上传原有台账：标题行、空行、合计行和没有表头的工作表（如“填表说明”）会自动跳过，常见的列名写法都能识别。"),
+    _("可以直接上传原有台账：标题行、空行、合计行和没有表头的工作表（如“填表说明”）会自动跳过；列按列名的含义识别，"
+      "识别不了或识别错的列，可以在预览的“列映射”中指定，并保存给本单位下次使用。"),
     _("每户至少要有职工姓名和身份证号码；其他家庭成员可以放在“家庭成员”工作表中，用“户主身份证号”对应到户。"),
     _("已在系统中的户按身份证号码更新，不会重复建档；同一份文件导入两次不会改变任何数据。"),
     _("身份证号码列请设为文本格式，否则 Excel 会丢掉后几位。"),

@@ -43,6 +43,7 @@ MAX_ZIP_ENTRIES = 1000
 MAX_ROWS = 1_000_000
 MAX_CELLS = 20_000_000  # rows × columns of a sheet's used range (calamine allocates the full rectangle)
 MAX_WORKBOOK_CELLS = 40_000_000  # the sum of the sheets' rectangles (all are in memory at once)
+MAX_SHEETS = MAX_ZIP_ENTRIES  # an .xlsx cannot have more; an .xls lists its sheets in BOUNDSHEET records
 MAX_RATIO = 100
 _RATIO_MIN_SIZE = 1024 * 1024  # ratios of entries smaller than this are harmless (and noisy for tiny XML parts)
 _HEAD = 8192
@@ -298,6 +299,9 @@ def _check_biff(stream: bytes) -> int:
     sheets, encrypted = _boundsheets(stream)
     if encrypted:
         return 0  # calamine stops at FILEPASS, before any sheet, with its password error
+    if len(sheets) > MAX_SHEETS:
+        raise UnreadableFile("too_large", f"工作表太多：最多 {MAX_SHEETS:,} 个，现在有 {len(sheets):,} 个；"
+                                          f"请删除多余的工作表后重新另存")
     walked, seen, total = 0, {}, 0
     for offset, name in sheets:
         if offset not in seen:

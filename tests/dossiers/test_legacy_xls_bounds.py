@@ -132,6 +132,15 @@ def test_the_workbook_bound_adds_up_the_sheets_of_an_xls(monkeypatch):
     assert error.code == "too_large" and "3,000 个单元格" in error.message
 
 
+def test_it_refuses_an_xls_listing_more_sheets_than_an_xlsx_may_have(monkeypatch):
+    data = lf.far_cells_xls(sheets=4, row=0, column=0)
+    monkeypatch.setattr(reading, "MAX_SHEETS", 4)
+    assert len(read_workbook(data, "汇总.xls")) == 4
+    monkeypatch.setattr(reading, "MAX_SHEETS", 3)
+    error = refusal(data)
+    assert error.code == "too_large" and "工作表太多" in error.message
+
+
 def _far_xlsx(sheets: int, cell: str) -> bytes:
     workbook = openpyxl.Workbook()
     workbook.active[cell] = "x"
