@@ -4,6 +4,10 @@ read_roster turns an upload into rows and rejected rows; create_roster stores th
 normalised ID number, against the open households' members in the uploader's subtree (one UPDATE for the
 whole roster). Nothing in a file changes until a caseworker accepts a match (accept_match), which records
 a "civil_match" event on the file.
+
+A roster belongs to the union it was uploaded for. Besides those whose scope holds that union, the caseworkers
+below it see it (visible_rosters): they are the ones who accept its differences, each for the files of their
+own subtree (work_path); a county administrator's upload is worked by the county's help centres.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +29,8 @@ from dossiers.legacy import headers, values
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry
 from dossiers.legacy.reading import Sheet, read_workbook
 from dossiers.models import Household, Member, RegisterEvent
+from hardship.access import scope_path
+from hardship.models import PATH_SEPARATOR, Role, User
 
 MAX_ROSTER_ROWS = 100_000
 MAX_AMOUNT = Decimal("99999999.99")  # CivilRosterEntry.amount: 10 digits, 2 places
@@ -217,30 +224,78 @@ def match_entries(roster: CivilRoster, user) -> int:
                                  household=Subquery(members.values("household_id")[:1]))
 
 
+# --- who sees a roster, who accepts it -------------------------------------------------------------------------
+
+def _paths_above(path: str) -> list[str]:
+    """The paths of the union at path and of every union above it: "/a/b/" → ["/a/", "/a/b/"]."""
+    codes = [code for code in path.split(PATH_SEPARATOR) if code]
+    return [PATH_SEPARATOR + PATH_SEPARATOR.join(codes[:n]) + PATH_SEPARATOR for n in range(1, len(codes) + 1)]
+
+
+def visible_rosters(user) -> QuerySet[CivilRoster]:
+    """The rosters of the user's subtree and, for someone who may accept matches, the rosters of the unions
+    above their home union (whose subtree holds their files)."""
+    rosters = CivilRoster.objects.visible_to(user)
+    if user.home_union_id is None or not user.has_perm("dossiers.accept_civil_match"):
+        return rosters
+    return rosters | CivilRoster.objects.filter(union__path__in=_paths_above(user.home_union.path))
+
+
+def work_path(roster: CivilRoster, user) -> str:
+    """The subtree whose files the user works on in this roster: the roster's, or the user's if it lies below."""
+    path = scope_path(user) or ""
+    return path if path.startswith(roster.union.path) else roster.union.path
+
+
+def accepting_caseworkers(roster: CivilRoster) -> QuerySet[User]:
+    """The active caseworkers who may accept this roster's differences, each those of the files in their scope."""
+    above = _paths_above(roster.union.path)
+    return (User.objects.filter(role=Role.CASEWORKER, is_active=True)
+            .filter(Q(home_union__path__startswith=roster.union.path) | Q(home_union__path__in=above))
+            .select_related("home_union").order_by("home_union__path", "full_name", "username"))
+
+
 # --- reading the result ----------------------------------------------------------------------------------------
 
-# The roster disagrees with the file: 低保 status, or (for someone on 低保 whose amount the roster gives)
-# the monthly amount. A blank amount says nothing about it (per-household rosters give it on one row only).
-DIFFERS = ~Q(household__receives_dibao=F("on_dibao")) | (
-    Q(on_dibao=True, amount__gt=0) & ~Q(household__dibao_amount=F("amount")))
+def _differs(prefix: str = "") -> Q:
+    """The roster disagrees with the file: 低保 status, or (for someone on 低保 whose amount the roster gives) the
+    monthly amount. A blank amount says nothing about it (per-household rosters give it on one row only)."""
+    def f(name: str) -> str:
+        return prefix + name
 
-def _matched(roster: CivilRoster) -> Q:
-    """Matched to a file that is still in the roster's subtree (files transferred away are not shown)."""
-    return Q(household__isnull=False, household__union__path__startswith=roster.union.path)
-
-
-def matched_entries(roster: CivilRoster) -> QuerySet[CivilRosterEntry]:
-    return roster.entries.filter(_matched(roster))
+    return ~Q(**{f("household__receives_dibao"): F(f("on_dibao"))}) | (
+        Q(**{f("on_dibao"): True, f("amount__gt"): 0}) & ~Q(**{f("household__dibao_amount"): F(f("amount"))}))
 
 
-def entries_in(roster: CivilRoster, section: str) -> QuerySet[CivilRosterEntry]:
+DIFFERS = _differs()
+PENDING = Q(accepted_at__isnull=True)
+
+
+def _in_subtree(path: str) -> Q:
+    """Matched to a file that is still in the subtree at path (files transferred away are not shown)."""
+    return Q(household__isnull=False, household__union__path__startswith=path)
+
+
+def _matched(roster: CivilRoster, user) -> Q:
+    return _in_subtree(work_path(roster, user))
+
+
+def matched_entries(roster: CivilRoster, user) -> QuerySet[CivilRosterEntry]:
+    return roster.entries.filter(_matched(roster, user))
+
+
+def entries_in(roster: CivilRoster, section: str, user) -> QuerySet[CivilRosterEntry]:
+    """The entries of one tab of the result page: differences still to accept, those accepted, those that agree
+    with the file, and (roster-wide, not only the user's files) people not matched to any file of its subtree."""
     entries = roster.entries.order_by("row", "pk")
+    if section == "unmatched":
+        return entries.exclude(_in_subtree(roster.union.path))
+    matched = entries.filter(_matched(roster, user)).select_related("household__union", "member")
     if section == "differences":
-        return entries.filter(_matched(roster)).filter(DIFFERS).select_related("household", "member")
-    if section == "consistent":
-        return entries.filter(_matched(roster)).exclude(DIFFERS).select_related(
-            "household", "member", "accepted_by")
-    return entries.exclude(_matched(roster))
+        return matched.filter(PENDING & DIFFERS)
+    if section == "accepted":  # differs_now: the file was changed again after the acceptance
+        return matched.exclude(PENDING).select_related("accepted_by").annotate(differs_now=DIFFERS)
+    return matched.filter(PENDING).exclude(DIFFERS)
 
 
 def not_on_roster(roster: CivilRoster, user) -> QuerySet[Household]:
@@ -253,13 +308,14 @@ def not_on_roster(roster: CivilRoster, user) -> QuerySet[Household]:
 
 
 def section_counts(roster: CivilRoster, user) -> dict[str, int]:
-    matched = _matched(roster)
+    """The size of each tab, counted as entries_in selects them, in one query (and one for not_on_roster)."""
+    matched = _matched(roster, user)
     counts = roster.entries.aggregate(
         entries=Count("pk"),
-        differences=Count("pk", filter=matched & DIFFERS),
-        consistent=Count("pk", filter=matched & ~DIFFERS),
-        unmatched=Count("pk", filter=~matched),
-        accepted=Count("pk", filter=Q(accepted_at__isnull=False)),
+        differences=Count("pk", filter=matched & PENDING & DIFFERS),
+        accepted=Count("pk", filter=matched & ~PENDING),
+        consistent=Count("pk", filter=matched & PENDING & ~DIFFERS),
+        unmatched=Count("pk", filter=~_in_subtree(roster.union.path)),
     )
     counts["not_on_roster"] = not_on_roster(roster, user).order_by().count()
     counts["rejected"] = len(roster.rejected)
@@ -309,13 +365,34 @@ def accept_match(entry: CivilRosterEntry, *, by, only_if_different: bool = False
     )
 
 
-@transaction.atomic
 def accept_all_differences(roster: CivilRoster, *, by) -> int:
-    """Accept every open difference the user may accept; entries made moot by an earlier one are skipped."""
-    entries = entries_in(roster, "differences").filter(accepted_at__isnull=True).exclude(
-        household__status__in=CLOSED_STATUSES)
+    """Accept every open difference of the user's files; entries made moot by an earlier one are skipped.
+
+    Each acceptance is its own transaction (accept_match), so none holds the locks of the others: one stopped
+    half-way leaves what it accepted recorded, and running it again accepts the rest."""
+    entries = entries_in(roster, "differences", by).exclude(household__status__in=CLOSED_STATUSES)
     accepted = 0
-    for entry in entries.select_related("household__union"):
-        if by.has_perm("dossiers.accept_civil_match", entry.household):
+    for entry in entries:
+        if not by.has_perm("dossiers.accept_civil_match", entry.household):
+            continue
+        try:
             accepted += accept_match(entry, by=by, only_if_different=True) is not None
+        except CivilMatchError:  # closed since the list was read: left for the page to show
+            continue
     return accepted
+
+
+def _count(entries: QuerySet[CivilRosterEntry]) -> Coalesce:
+    return Coalesce(Subquery(entries.order_by().values("roster").annotate(n=Count("pk")).values("n"),
+                             output_field=IntegerField()), 0)
+
+
+def with_counts(rosters: QuerySet[CivilRoster], user) -> QuerySet[CivilRoster]:
+    """Each roster with its number of people and, of the files the user works on in it, how many matched, how
+    many differences wait to be accepted and how many were accepted."""
+    entries = CivilRosterEntry.objects.filter(roster=OuterRef("pk"))
+    matched = entries.filter(household__union__path__startswith=OuterRef("union__path")).filter(
+        household__union__path__startswith=scope_path(user) or "")
+    return rosters.annotate(entry_count=_count(entries), matched_count=_count(matched),
+                            pending_count=_count(matched.filter(PENDING & DIFFERS)),
+                            accepted_count=_count(matched.exclude(PENDING)))

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Func, IntegerField, Q
+from django.db.models import Func, IntegerField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,14 +20,15 @@ from dossiers.legacy.reading import MAX_BYTES, UnreadableFile
 from dossiers.search import paginate
 from dossiers.views import page_number
 from hardship import idnumbers
-from hardship.access import get_visible_or_404
 
 SECTION_LABELS = {
     "differences": gettext_lazy("差异"),
+    "accepted": gettext_lazy("已采纳"),
     "consistent": gettext_lazy("一致"),
-    "unmatched": gettext_lazy("未建档"),
+    "unmatched": gettext_lazy("未匹配"),
     "not_on_roster": gettext_lazy("本系统享受低保但名册中没有"),
 }
+NAMED_ACCEPTORS = 8  # told to someone who may not accept: who may, then "另有 N 人"
 
 
 class RosterUploadForm(forms.Form):
@@ -53,13 +54,11 @@ def _require_matching(request: HttpRequest, obj=None) -> None:
 @require_GET
 def roster_list(request: HttpRequest) -> HttpResponse:
     _require_matching(request)
-    matched = Q(entries__household__isnull=False)
-    rosters = (CivilRoster.objects.visible_to(request.user).select_related("union", "uploaded_by")
+    rosters = (civil.visible_rosters(request.user).select_related("union", "uploaded_by")
                .defer("rejected")  # can be long; the list needs only its length
-               .annotate(entry_count=Count("entries"), matched_count=Count("entries", filter=matched),
-                         accepted_count=Count("entries", filter=Q(entries__accepted_at__isnull=False)),
-                         rejected_count=Func("rejected", function="jsonb_array_length",
+               .annotate(rejected_count=Func("rejected", function="jsonb_array_length",
                                              output_field=IntegerField())))
+    rosters = civil.with_counts(rosters, request.user)
     return render(request, "dossiers/civil_list.html", {"page": paginate(rosters, page_number(request))})
 
 
@@ -83,8 +82,9 @@ def roster_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _roster(request: HttpRequest, pk: int) -> CivilRoster:
-    roster = get_visible_or_404(CivilRoster.objects.select_related("union", "uploaded_by"), request.user, pk=pk)
-    _require_matching(request, roster)
+    """A roster the user sees (else 404: civil.visible_rosters), if their role works on rosters (else 403)."""
+    roster = get_object_or_404(civil.visible_rosters(request.user).select_related("union", "uploaded_by"), pk=pk)
+    _require_matching(request)
     return roster
 
 
@@ -97,8 +97,8 @@ def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     if section == "not_on_roster":
         rows = civil.not_on_roster(roster, request.user)
-    else:  # a difference accepted before and since changed again in the file shows who accepted it
-        rows = civil.entries_in(roster, section).select_related("accepted_by")
+    else:
+        rows = civil.entries_in(roster, section, request.user)
     counts = civil.section_counts(roster, request.user)
     page = paginate(rows, page_number(request))
     for row in page.rows:
@@ -106,16 +106,28 @@ def roster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "roster": roster, "section": section, "counts": counts, "page": page,
         "tabs": [(key, label, counts[key]) for key, label in SECTION_LABELS.items()],
-        "can_accept": request.user.has_perm("dossiers.accept_civil_match"),
+        **_acceptance(roster, request.user),
     }
     return render(request, "dossiers/civil_detail.html", context)
+
+
+def _acceptance(roster: CivilRoster, user) -> dict:
+    """What the page says about accepting: whether this user may, on which files, and if not, who may."""
+    if user.has_perm("dossiers.accept_civil_match"):
+        below = civil.work_path(roster, user) != roster.union.path
+        return {"can_accept": True, "work_union": user.home_union if below else None}
+    acceptors = civil.accepting_caseworkers(roster)
+    named = list(acceptors[:NAMED_ACCEPTORS + 1])
+    more = acceptors.count() - NAMED_ACCEPTORS if len(named) > NAMED_ACCEPTORS else 0
+    return {"can_accept": False, "acceptors": named[:NAMED_ACCEPTORS], "more_acceptors": more}
 
 
 @login_required
 @require_POST
 def accept_entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     roster = _roster(request, pk)
-    entry = get_object_or_404(civil.matched_entries(roster).select_related("household__union"), pk=entry_pk)
+    entry = get_object_or_404(civil.matched_entries(roster, request.user).select_related("household__union"),
+                              pk=entry_pk)
     if not request.user.has_perm("dossiers.accept_civil_match", entry.household):
         raise PermissionDenied
     try:
@@ -124,9 +136,10 @@ def accept_entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         if event is None:
-            messages.info(request, _("该比对结果已经采纳过。"))
+            messages.info(request, _("该比对结果已经采纳过，见“已采纳”。"))
         else:
-            messages.success(request, _("已将民政比对结果写入档案 %(file)s。") % {"file": entry.household.file_number})
+            messages.success(request, _("已将民政比对结果写入档案 %(file)s，该条已移到“已采纳”。") % {
+                "file": entry.household.file_number})
     return redirect(_back(request, roster))
 
 
@@ -138,6 +151,9 @@ def accept_all(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     count = civil.accept_all_differences(roster, by=request.user)
     messages.success(request, _("已采纳 %(n)d 条差异。") % {"n": count})
+    left = civil.entries_in(roster, "differences", request.user).count()
+    if left:  # the files closed since the upload
+        messages.warning(request, _("还有 %(n)d 条差异没有采纳：它们的档案已办结，不能再修改。") % {"n": left})
     return redirect(_back(request, roster))
 
 

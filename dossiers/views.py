@@ -193,10 +193,13 @@ def id_lookup(request: HttpRequest) -> HttpResponse:
         except idnumbers.IdNumberError as error:
             context["error"] = error.message
         else:
-            context["message"] = existing_membership_message(number, user=request.user)
-            member = Member.objects.filter(id_number=number, is_open=True).select_related("household").first()
+            context["masked"] = idnumbers.mask(number)
+            member = (Member.objects.filter(id_number=number, is_open=True)
+                      .select_related("household__union__parent").first())
             if member and request.user.has_perm("dossiers.view_household", member.household):
                 context["household"] = member.household
-            context["masked"] = idnumbers.mask(number)
+                context["message"] = existing_membership_message(number, user=request.user)
+            elif member:  # another unit's file: only that unit and how to reach it, nothing of the file
+                context["other_union"] = member.household.union
     return render(request, "dossiers/id_lookup.html", context)
 

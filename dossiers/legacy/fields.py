@@ -317,7 +317,7 @@ medical_insurance = choice(MedicalInsurance, "医疗保险", {
     "未参加": "none", "无医保": "none", "已参保": "insured", "参保": "insured", "已参加": "insured",
     "有医保": "insured",
 })
-work_status = choice(WorkStatus, "就业状况", {
+_work_words = choice(WorkStatus, "就业状况", {
     "在职": "employed", "就业": "employed", "灵活就业": "employed", "下岗失业": "laid_off", "待业": "unemployed",
     "离岗": "laid_off", "离退休": "retired", "病退": "sick_leave", "学生": "student", "上学": "student",
     "在读": "student", "无": "none", "无工作": "none", "家务": "none",
@@ -343,6 +343,25 @@ def housing_type(raw: object) -> str:
             if pattern.search(text):
                 return value
         raise
+# Free wording (长期病休, 灵活就业打零工, 在外务工): the status from its words, most specific first.
+_WORK = [(re.compile(pattern), value) for pattern, value in (
+    (r"病休|病退|病假", "sick_leave"), (r"内退|离岗", "early_retired"), (r"退休|离休", "retired"),
+    (r"下岗", "laid_off"), (r"失业|待业", "unemployed"), (r"农民工", "migrant"),
+    (r"学龄前|幼儿|婴儿|托儿", "preschool"), (r"在读|在校|上学|学生|读书|就读", "student"),
+    (r"无业|无工作|家务|无固定", "none"), (r"在职|在岗|上班|务工|打工|灵活就业|个体|就业|工作", "employed"))]
+
+
+def work_status(raw: object) -> str:
+    try:
+        return _work_words(raw)
+    except CellError:
+        text = _key(raw) or ""
+        for pattern, value in _WORK:
+            if pattern.search(text):
+                return value
+        raise
+
+
 area_band = choice(AreaBand, "住房面积档次", {"15㎡以下": "under_15", "15-30㎡": "15_30", "30-50㎡": "30_50",
                                            "50㎡以上": "over_50"})
 model_worker = choice(ModelWorker, "劳模", {  # a level, or the yes/no of a 是否劳模 column (level not given)
@@ -404,6 +423,7 @@ HOUSEHOLD_PARSERS: dict[str, Callable[[object], object]] = {
     "address": text(200),
     "household_size": count,
     "annual_income": money,
+    "household_monthly_income": money,  # 家庭月收入: × 12 becomes the annual income when that is not given
     "legacy_category": category,
     "original_category": legacy_category,
     "causes": causes,

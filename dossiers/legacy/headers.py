@@ -30,7 +30,8 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     "address": ["家庭住址", "住址", "家庭地址", "现住址", "居住地址"],
     "household_size": ["家庭人口", "家庭人数", "家庭人口数", "家庭成员人数", "人口数"],
     "annual_income": ["家庭年总收入", "家庭年收入", "年收入", "家庭全年收入"],
-    "monthly_income": ["月收入", "个人月收入", "家庭月收入", "月均收入"],
+    "monthly_income": ["月收入", "个人月收入", "月均收入"],
+    "household_monthly_income": ["家庭月收入", "家庭月总收入", "家庭月均收入"],
     "per_capita_income": ["家庭人均月收入", "人均月收入", "月人均收入"],
     "legacy_category": ["困难类别", "困难类型", "困难户类别", "困难程度"],
     "causes": ["主要致困原因", "致困原因", "困难原因", "致困原因代码"],
@@ -101,6 +102,7 @@ MEANINGS: list[tuple[str, str]] = [
     ("cost_housing", r"(住房|房租|租房).*支出"),
     ("cost_other", r"(其他|其它).*支出"),
     ("annual_income", r"(年|全年).*收入|收入.*年"),
+    ("household_monthly_income", r"(家庭|全家|合计).*月.*收入"),
     ("monthly_income", r"月.*收入|收入.*月"),
     ("dibao_amount", r"低保金|保障金"),
     ("receives_dibao", r"低保"),
@@ -146,12 +148,11 @@ _MEMBER_SHEET = re.compile(r"成员|家属|亲属|人员|家人")
 # A header that joins two things (“工作单位及电话”): when each part names a different field, it is ambiguous.
 _JOINS = re.compile(r"[及和与、/或&+]|以及")
 _YES_NO_QUESTION = re.compile(r"^(是否|有无|有没有)")
-_YES_NO_BRACKET = re.compile(r"[(\[](?:是/?否|是或否|有/?无|√/?×|y/?n)[)\]]")
 
 # Fields only a household row has (a sheet with any of them is not a member sheet).
 HOUSEHOLD_ONLY = frozenset({
-    "address", "household_size", "annual_income", "legacy_category", "original_category", "causes",
-    "secondary_causes", "housing_type", "housing_area", "area_band", "model_worker", "migrant_worker",
+    "address", "household_size", "annual_income", "household_monthly_income", "legacy_category", "original_category",
+    "causes", "secondary_causes", "housing_type", "housing_area", "area_band", "model_worker", "migrant_worker",
     "single_parent", "zero_employment", "self_reliant", "key_group", "legacy_tier", "status", "filed_on",
     "closed_on", "receives_dibao", "dibao_amount", "bank_name", "bank_branch", "bank_card", "per_capita_income",
     "income_wages", "income_business", "income_property", "income_transfers", "income_other", "cost_illness",

@@ -200,10 +200,25 @@ def _data_rows(sheet: Sheet, layout: SheetLayout, parsed: ParsedFile):
                 if not headers.is_blank_row(rows[after]):
                     parsed.skipped.append(SkippedRow(sheet.name, after + 1, "合计行之后的内容"))
             return
+        if _is_column_numbers(row):
+            parsed.skipped.append(SkippedRow(sheet.name, index + 1, "栏目编号行（1、2、3…）"))
+            continue
         if _is_footnote(row):
             parsed.skipped.append(SkippedRow(sheet.name, index + 1, "表尾说明或签字行"))
             continue
         yield SourceRow(sheet.name, index + 1, list(row))
+
+
+def _is_column_numbers(row: list) -> bool:
+    """The row of column numbers (1, 2, 3 …) many forms print under their header."""
+    filled = [cell for cell in row if cell is not None and cell != ""]
+    if len(filled) < 5:
+        return False
+    try:
+        numbers = [float(cell) for cell in filled]
+    except (TypeError, ValueError):
+        return False
+    return numbers == [float(n) for n in range(1, len(numbers) + 1)]
 
 
 def _is_footnote(row: list) -> bool:
@@ -395,6 +410,9 @@ def _missing_column(layout: SheetLayout, key: str, title: str) -> str:
 
 
 def _check_household(source: SourceRow, values: dict, layout: SheetLayout) -> None:
+    monthly = values.pop("household_monthly_income", None)
+    if monthly is not None and "annual_income" not in layout.columns:
+        values["annual_income"] = monthly * 12
     causes = list(values.pop("causes", ()) or ())
     extra = [code for code in values.pop("secondary_causes", ()) or () if code not in causes]
     if "causes" not in layout.columns:

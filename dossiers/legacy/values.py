@@ -5,6 +5,7 @@ raises CellError with a precise Chinese message. Pure Python: no database, no mo
 """
 
 import calendar
+import contextlib
 import datetime
 import math
 import re
@@ -193,7 +194,8 @@ _CAUSE_SEPARATORS = re.compile(r"[、,;/\s+]+|和|及")
 
 # A cause phrased freely (社保未落实, 就业困难, 丈夫车祸去世): its kind from the words, most specific first.
 _CAUSE_WORDS = [(re.compile(pattern), code) for pattern, code in (
-    (r"未参保|没有参保|没参保|无保险|未缴|断缴", 4), (r"社保|保险待遇|待遇未落实|待遇", 5),
+    (r"未参保|没有参保|没参保|未参加|没有参加|没参加|无保险|无社保|未缴|断缴", 4),
+    (r"社保|保险待遇|待遇未落实|待遇", 5),
     (r"下岗|失业|破产|改制|买断|裁员|停产", 3), (r"残|丧失劳动|无劳动能力|无劳力|缺劳力", 1),
     (r"就业|无业|待业|无工作|找不到工作", 2), (r"灾|火灾|洪|地震|冰雹", 7),
     (r"意外|事故|车祸|工伤|伤亡|去世|身故", 8), (r"病|癌|医疗|住院|手术|治疗", 6),
@@ -220,8 +222,8 @@ def parse_causes(raw: object, aliases: dict[str, int] | None = None) -> list[int
     """致困原因: "6", "6-重特大疾病", "重特大疾病", "3、6、9", "下岗失业，子女上学", "因病致困" → codes in order,
     deduplicated; `aliases` adds an admin's own wordings (from the import's mapping). Blank → [].
     """
-    if _is_blank(raw):
-        return []
+    if _is_blank(raw) or (isinstance(raw, str) and _text(raw) in _NO_AMOUNT | {"无", "暂无"}):
+        return []  # 无: no (secondary) cause
     number = _number(raw)
     if number is not None:
         if not (math.isfinite(number) and number == int(number)):
@@ -280,8 +282,11 @@ def parse_legacy_category(raw: object) -> str:
 
 def parse_id_number(raw: object) -> str:
     """公民身份号码 → the 18-character number (15-digit numbers converted)."""
+    if isinstance(raw, float) and raw.is_integer() and 10 ** 14 <= raw < 10 ** 15:
+        with contextlib.suppress(idnumbers.IdNumberError):
+            return idnumbers.parse(str(int(raw))).number  # an old 15-digit number fits a float exactly
     if isinstance(raw, float):
-        raw = "1E+17"  # any float is Excel-mangled: let idnumbers give its scientific-notation message
+        raw = "1E+17"  # an 18-digit number does not: Excel mangled it; idnumbers says so
     elif isinstance(raw, int) and not isinstance(raw, bool):
         raw = str(raw)
     elif raw is not None and not isinstance(raw, str):

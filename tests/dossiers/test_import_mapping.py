@@ -374,3 +374,48 @@ def test_a_yes_no_column_still_refuses_what_is_no_answer():
     parse = rows._parser("receives_dibao", "是否享受低保")
     with pytest.raises(rows.CellError):
         parse("不知道")
+
+
+# --- what registers put around and in their rows -------------------------------------------------------------
+
+def test_the_row_of_column_numbers_under_a_header_and_subtotals_between_groups_are_skipped():
+    head, other = person(), person()
+    sheets = [Sheet("台账", [["序号", "姓名", "身份证号码", "家庭住址", "致困原因"], [1, 2, 3, 4, 5],
+                             [1, "张建国", head, "一街", "6"], ["小计", None, None, None, None],
+                             [2, "李大山", other, "二街", "6"], ["合计"]])]
+    parsed = rows.parse_sheets(sheets)
+    assert [record.head_id for record in parsed.households] == [head, other]
+    assert [(skip.row, skip.reason) for skip in parsed.skipped] == [(2, "栏目编号行（1、2、3…）"), (4, "小计行"),
+                                                                     (6, "合计行")]
+
+
+def test_a_statistics_sheet_without_names_or_id_numbers_is_skipped_whole():
+    sheets = [Sheet("汇总", [["社区", "户数", "家庭人口", "家庭年收入", "低保金"], ["一社区", 13, 32, 300000, 5000]])]
+    parsed = rows.parse_sheets(sheets)
+    assert parsed.households == [] and parsed.loose_rows == []
+    assert parsed.skipped[0].reason.startswith("整张表未导入：没有姓名或身份证号码列")
+
+
+def test_a_households_monthly_income_becomes_its_annual_income_when_that_is_not_given():
+    sheets = [Sheet("台账", [["姓名", "身份证号码", "个人月收入", "家庭月收入（元）", "致困原因"],
+                             ["张建国", person(), 1200, 2500, "6"]])]
+    record = rows.parse_sheets(sheets).households[0]
+    assert str(record.values["annual_income"]) == "30000.00"
+    assert str(record.head.values["monthly_income"]) == "1200.00"
+
+
+@pytest.mark.parametrize("cell, status", [("长期病休", "sick_leave"), ("灵活就业打零工", "employed"),
+                                          ("在外务工", "employed"), ("大学在读", "student"), ("内退", "early_retired")])
+def test_work_status_as_registers_word_it(cell, status):
+    assert rows.fields.work_status(cell) == status
+
+
+@pytest.mark.parametrize("cell, codes", [("无", ()), ("未参加社会保险", (4,)), ("遭遇意外事故", (8,)),
+                                         ("有劳动能力但未就业", (2,)), ("因病致困、因学", (6, 9))])
+def test_causes_as_registers_word_them(cell, codes):
+    assert rows.fields.causes(cell) == codes
+
+
+def test_an_old_15_digit_id_number_stored_as_a_number_is_read():
+    number = "410103690907493"
+    assert rows.fields.id_number(float(number)) == rows.fields.id_number(number)

@@ -840,7 +840,7 @@ def dialect(name: str, formats: tuple[str, ...] = ("xlsx",)):
 
 
 def _load() -> None:
-    from tests.dossiers.registers import sealed  # noqa: F401  (registers itself)
+    from tests.dossiers.registers import sealed, sealed2  # noqa: F401  (registers itself)
 
 
 def dialects() -> list[str]:
