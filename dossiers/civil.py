@@ -257,17 +257,10 @@ def accepting_caseworkers(roster: CivilRoster) -> QuerySet[User]:
 
 # --- reading the result ----------------------------------------------------------------------------------------
 
-def _differs(prefix: str = "") -> Q:
-    """The roster disagrees with the file: 低保 status, or (for someone on 低保 whose amount the roster gives) the
-    monthly amount. A blank amount says nothing about it (per-household rosters give it on one row only)."""
-    def f(name: str) -> str:
-        return prefix + name
-
-    return ~Q(**{f("household__receives_dibao"): F(f("on_dibao"))}) | (
-        Q(**{f("on_dibao"): True, f("amount__gt"): 0}) & ~Q(**{f("household__dibao_amount"): F(f("amount"))}))
-
-
-DIFFERS = _differs()
+# The roster disagrees with the file: 低保 status, or (for someone on 低保 whose amount the roster gives)
+# the monthly amount. A blank amount says nothing about it (per-household rosters give it on one row only).
+DIFFERS = ~Q(household__receives_dibao=F("on_dibao")) | (
+    Q(on_dibao=True, amount__gt=0) & ~Q(household__dibao_amount=F("amount")))
 PENDING = Q(accepted_at__isnull=True)
 
 

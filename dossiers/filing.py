@@ -42,9 +42,18 @@ def membership_conflict(id_numbers: list[str], *, user, exclude_household: House
         return _("身份证号 %(id)s 已在档案 %(file)s（%(head)s 户）中。") % {
             "id": member.masked_id_number, "file": household.file_number, "head": household.head_name}
     union = household.union
-    contact = f"{union.name}" + (f"，电话 {union.contact_phone}" if union.contact_phone else "")
     return _("身份证号 %(id)s 已在其他单位建档，请联系%(contact)s。") % {
-        "id": member.masked_id_number, "contact": contact}
+        "id": member.masked_id_number, "contact": union_contact(union)}
+
+
+def union_contact(union) -> str:
+    """How to reach a unit: its name, contact person and phone, as far as they are on record."""
+    parts = [union.name]
+    if union.contact_person:
+        parts.append(_("联系人 %(name)s") % {"name": union.contact_person})
+    if union.contact_phone:
+        parts.append(_("电话 %(phone)s") % {"phone": union.contact_phone})
+    return "，".join(parts)
 
 
 @transaction.atomic

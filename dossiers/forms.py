@@ -110,6 +110,8 @@ class MemberForm(forms.ModelForm):
 
 
 class BaseMemberFormSet(BaseInlineFormSet):
+    default_error_messages = {"too_few_forms": _("请至少填写一名家庭成员。")}
+
     def clean(self):
         super().clean()
         if any(self.errors):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dossiers.legacy.importer import ImportReport, import_running, run_import
 from dossiers.legacy.mapping import Mapping
@@ -33,16 +33,21 @@ Progress = Callable[[int, int], None]
 
 
 def summary(report: ImportReport) -> dict:
-    """What the preview and report pages show of a run: the counts and the first LISTED problems, with every ID
-    and bank-card number masked (reasons and samples can quote a cell; these stay on the batch for good)."""
+    """What the preview and report pages show of a run: the counts, the first LISTED problems and the first
+    households created and updated (the totals are the counts), with every ID and bank-card number masked (reasons
+    and samples can quote a cell; these stay on the batch for good)."""
     data = report.as_json()
-    return masked({
+    kept = ("id", "file_number")  # issued by the system, not personal; a file number would pass for a long number
+    households = {name: [{**masked(entry), **{key: entry[key] for key in kept if key in entry}}
+                         for entry in entries[:LISTED]]
+                  for name, entries in (("created", report.created), ("updated", report.updated))}
+    return {**masked({
         **data,
         "rejected": data["rejected"][:LISTED], "rejected_total": len(data["rejected"]),
         "skipped": data["skipped"][:LISTED], "skipped_total": len(data["skipped"]),
         "rejected_rows_total": len(report.rejected_rows),
         "total_rows": report.total_rows, "refused": report.refused,
-    })
+    }), **households}
 
 
 def masked(value):
@@ -57,6 +62,11 @@ def masked(value):
 
 
 def _run(batch: ImportBatch, data: bytes, *, dry_run: bool, progress: Progress | None) -> ImportReport:
+    with translation.override(batch.language or settings.LANGUAGE_CODE):  # a worker has no request language
+        return _run_import(batch, data, dry_run=dry_run, progress=progress)
+
+
+def _run_import(batch: ImportBatch, data: bytes, *, dry_run: bool, progress: Progress | None) -> ImportReport:
     return run_import(data, batch.file_name, union=batch.union, user=batch.uploaded_by, mode=batch.mode,
                       dry_run=dry_run, batch=None if dry_run else batch, progress=progress,
                       mapping=Mapping.from_json(batch.mapping))
@@ -213,7 +223,8 @@ def _expire_rejected_rows() -> int:
         report = batch.report
         kept = [{"sheet": row.get("sheet"), "row": row.get("row"), "reason": row.get("reason", "")}
                 for row in report["rejected_rows"]]
-        report = masked({**report, "rejected_rows": kept, "rejected_rows_deleted_at": timezone.now().isoformat()})
+        report = {**masked({**report, "rejected_rows": kept, "rejected_rows_deleted_at": timezone.now().isoformat()}),
+                  "created": report.get("created", []), "updated": report.get("updated", [])}  # file links
         purged += ImportBatch.objects.filter(pk=batch.pk).update(report=report)
     return purged
 

@@ -10,9 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dossiers import forms, register
+from dossiers import actions, forms, register
+from dossiers.choices import Status
 from dossiers.filing import FilingError, assess_household
 from dossiers.models import Household, Objection, Transfer
+from dossiers.views import category_label
 from hardship.access import get_visible_or_404
 
 TRANSITION_FORMS = {
@@ -31,18 +33,13 @@ def transition(request: HttpRequest, file_number: str, name: str) -> HttpRespons
     spec = register.TRANSITIONS.get(name)
     if spec is None:
         raise Http404
-    if not request.user.has_perm(spec.permission, household):
+    if not actions.is_theirs(household, request.user, spec):
         raise PermissionDenied
-    try:
-        register.check_status(household, name)
-    except register.TransitionError as error:  # an old link or a back button: say why instead of a dead form
-        messages.error(request, str(error))
+    refusal = actions.refusal(household, request.user, spec)
+    if refusal:  # an old link, a back button or a move before its time: say why instead of a dead form
+        messages.error(request, refusal)
         return redirect("dossiers:detail", file_number=household.file_number)
-    today = timezone.localdate()
-    form = TRANSITION_FORMS.get(name, forms.ReasonForm)(
-        request.POST or None, transition=spec,
-        initial={"starts_on": today, "visited_on": today, "version": household.register_version},
-    )
+    form = _transition_form(request, spec, household)
     if request.method == "POST" and form.is_valid():
         household.register_version = form.cleaned_data["version"]  # the file as the user saw it
         try:
@@ -53,7 +50,16 @@ def transition(request: HttpRequest, file_number: str, name: str) -> HttpRespons
             messages.success(request, _("已%(action)s。") % {"action": spec.label})
             target = outcome if isinstance(outcome, Household) else household
             return redirect("dossiers:detail", file_number=target.file_number)
-    return render(request, "dossiers/transition.html", {"household": household, "spec": spec, "form": form})
+    return render(request, "dossiers/transition.html", {"household": household, "spec": spec, "form": form,
+                                                        "confirm_label": actions.confirm_label(spec)})
+
+
+def _transition_form(request: HttpRequest, spec: register.Transition, household: Household) -> forms.ReasonForm:
+    today = timezone.localdate()
+    return TRANSITION_FORMS.get(spec.name, forms.ReasonForm)(
+        request.POST or None, transition=spec,
+        initial={"starts_on": today, "visited_on": today, "version": household.register_version},
+    )
 
 
 @login_required
@@ -71,8 +77,9 @@ def override_category(request: HttpRequest, file_number: str) -> HttpResponse:
         else:
             messages.success(request, _("已重新评估并确定困难类别。"))
             return redirect("dossiers:detail", file_number=file_number)
-    return render(request, "dossiers/override_category.html",
-                  {"household": household, "assessment": latest, "form": form})
+    return render(request, "dossiers/override_category.html", {
+        "household": household, "assessment": latest, "form": form,
+        "proposed_label": category_label(latest.proposed_category)})
 
 
 @login_required
@@ -80,7 +87,10 @@ def objection_new(request: HttpRequest, file_number: str) -> HttpResponse:
     household = get_visible_or_404(Household.objects, request.user, file_number=file_number)
     if not request.user.has_perm("dossiers.decide_objection", household):
         raise PermissionDenied
-    form = forms.ObjectionForm(request.POST or None)
+    if household.status != Status.IN_NOTICE:
+        messages.error(request, _("只有公示中的档案可以登记异议。"))
+        return redirect("dossiers:detail", file_number=file_number)
+    form = forms.ObjectionForm(request.POST or None, initial={"received_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             register.record_objection(household, by=request.user, **form.cleaned_data)
@@ -95,7 +105,12 @@ def objection_new(request: HttpRequest, file_number: str) -> HttpResponse:
 @login_required
 def objection_decide(request: HttpRequest, file_number: str, pk: int) -> HttpResponse:
     household = get_visible_or_404(Household.objects, request.user, file_number=file_number)
+    if not request.user.has_perm("dossiers.decide_objection", household):
+        raise PermissionDenied
     objection = get_object_or_404(Objection, household=household, pk=pk)
+    if objection.upheld is not None:
+        messages.error(request, _("该异议已核实。"))
+        return redirect("dossiers:detail", file_number=file_number)
     form = forms.ObjectionDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from dossiers import register
-from dossiers.choices import Category
+from dossiers.actions import actions_for
+from dossiers.choices import Category, Status
 from dossiers.filing import FilingError, existing_membership_message, preview, save_household
 from dossiers.forms import HouseholdForm, MemberFormSet, SearchForm
 from dossiers.models import Household, Member
@@ -53,15 +53,22 @@ def page_number(request: HttpRequest) -> int:
 def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
     household = _household(request, file_number, related=("filed_by", "first_reviewed_by", "reviewed_by", "entered_by",
                                                                "pending_category_by", "region__parent"))
-    events = household.register_events.select_related("actor")
+    events = list(household.register_events.select_related("actor"))
+    assessment = household.assessments.select_related("standard__region", "made_by").first()
+    moves = actions_for(household, request.user)
     context = {
         "household": household,
         "members": household.members.all(),
-        "assessment": household.assessments.select_related("standard__region", "made_by").first(),
+        "assessment": assessment,
+        "category": category_text(household, assessment),
+        "housing": housing_text(household),
         "events": events,
+        "status_event": status_event(household, events),
         "visits": household.visits.select_related("visitor"),
         "objections": household.objections.select_related("recorded_by", "decided_by"),
-        "transitions": register.available_transitions(household, request.user),
+        "actions": moves,
+        "transitions": [action.transition for action in moves if action.allowed],
+        "refused": [action for action in moves if not action.allowed],
         "can_edit": request.user.has_perm("dossiers.change_household", household),
         "can_reveal": request.user.has_perm("dossiers.reveal_id_number", household),
         "can_object": request.user.has_perm("dossiers.decide_objection", household),
@@ -70,12 +77,42 @@ def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
     return render(request, "dossiers/household_detail.html", context)
 
 
+def category_text(household: Household, assessment) -> str:
+    """困难类别 as a caseworker reads it: the register's, else what the latest assessment found, else 待评定."""
+    if household.category:
+        return household.get_category_display()
+    if assessment is None:
+        return _("待评定")
+    found = category_label(assessment.final_category or assessment.proposed_category)
+    if household.is_closed:
+        return _("%(category)s（评估结果）") % {"category": found}
+    return _("%(category)s（评估结果，尚未入档）") % {"category": found}
+
+
+def housing_text(household: Household) -> str:
+    """住房: the type and the area that are filled in (an imported file may have neither)."""
+    parts = [household.get_housing_type_display() if household.housing_type else "",
+             household.get_area_band_display() if household.area_band else ""]
+    return "，".join(part for part in parts if part) or _("未填写")
+
+
+def status_event(household: Household, events: list):
+    """The move that brought a returned, withdrawn or declined file to its status: its reason goes on top."""
+    if household.status not in (Status.RETURNED, Status.WITHDRAWN, Status.DECLINED):
+        return None
+    return next((event for event in events if event.to_status == household.status), None)
+
+
 @login_required
 @require_GET
 def household_history(request: HttpRequest, file_number: str) -> HttpResponse:
-    """The file's change history, loaded after the page (it is the costliest part to build)."""
+    """The file's change history, loaded into the file page after it (it is the costliest part to build): its
+    latest entries, or all of them (?all=1). Without htmx (a plain link) it is a page of its own with all of them."""
     household = _household(request, file_number)
-    return render(request, "partials/history_table.html", {"rows": file_history(household)})
+    context = {"household": household, "rows": file_history(household),
+               "show_all": request.GET.get("all") == "1" or not request.htmx}
+    template = "partials/history_table.html" if request.htmx else "dossiers/household_history.html"
+    return render(request, template, context)
 
 
 @login_required
@@ -165,7 +202,8 @@ def reveal_id_number(request: HttpRequest, file_number: str, member_id: int) -> 
 
 @login_required
 def household_print(request: HttpRequest, file_number: str) -> HttpResponse:
-    household = _household(request, file_number, related=("filed_by", "reviewed_by", "entered_by"))
+    household = _household(request, file_number, related=("filed_by", "first_reviewed_by", "reviewed_by",
+                                                               "entered_by"))
     members = list(household.members.all())
     head = next(member for member in members if member.is_primary)
     show_full_ids = request.user.has_perm("dossiers.reveal_id_number", household)
@@ -175,10 +213,18 @@ def household_print(request: HttpRequest, file_number: str) -> HttpResponse:
     context = {
         "household": household, "members": members, "head": head, "show_full_ids": show_full_ids,
         "head_id": head.id_number if show_full_ids else head.masked_id_number,
-        "assessment": household.assessments.first(),
         "events": household.register_events.select_related("actor").order_by("at"),
+        "visits": household.visits.select_related("visitor"),
+        "objections": household.objections.all(),
+        "housing": housing_text(household),
+        **_printed_assessment(household),
     }
     return render(request, "dossiers/household_print.html", context)
+
+
+def _printed_assessment(household: Household) -> dict:
+    assessment = household.assessments.select_related("standard").first()
+    return {"assessment": assessment, "category": category_text(household, assessment)}
 
 
 @login_required

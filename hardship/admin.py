@@ -1,8 +1,13 @@
 """The admin site (django-unfold), scoped like every other view: a user sees and picks only
 unions and users in their subtree, and permissions come from hardship/rules.py."""
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+from django.http import HttpRequest
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
@@ -11,6 +16,27 @@ from hardship.models import AccessRecord, CalendarDay, Heartbeat, Region, Union,
 
 admin.site.site_header = _("困难职工解困脱困 · 管理后台")
 admin.site.site_title = _("困难职工帮扶管理")
+admin.site.index_title = _("管理后台")
+
+# Roles and hardship/rules.py decide permissions, not Django's groups; the login-lockout tables of django-axes are
+# for the shell (`manage.py axes_reset_username`), untranslated and of no use to a union's administrator.
+for model in (Group, AccessAttempt, AccessFailureLog, AccessLog):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+def sidebar_navigation(request: HttpRequest) -> list[dict]:
+    """The admin sidebar (UNFOLD["SIDEBAR"]): the way back to the application, then what the user may open here."""
+    back = {"title": _("返回工作台"), "icon": "arrow_back", "link": reverse("home"), "active": False}
+    groups = [{"items": [back]}]
+    for app in admin.site.get_app_list(request):
+        items = [{"title": model["name"], "link": model["admin_url"]} for model in app["models"] if model["admin_url"]]
+        groups.append({"title": app["name"], "items": items})
+    return groups
+
+
+def favicon_url(request: HttpRequest) -> str:
+    return static("favicon.svg")
 
 
 class ScopedAdmin(ModelAdmin):
@@ -63,7 +89,13 @@ class UnionAdmin(ScopedAdmin):
     search_fields = ["name", "code"]
     list_select_related = ["region", "parent"]
     autocomplete_fields = ["region"]
-    fields = ["code", "name", "kind", "parent", "region", "contact_phone", "address", "is_active"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "kind", "parent", "region", "is_active"]}),
+        (_("联系方式"), {
+            "fields": ["contact_person", "contact_phone", "address"],
+            "description": _("其他单位按身份证号查到本单位的档案时，系统请他们按这里的联系方式联系本单位。"),
+        }),
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         # The code and the parent make the materialised path: fixed once the unit exists.

@@ -26,6 +26,22 @@ GRASSROOTS_UNITS = [
     ("410105-J02", "金水区快递物流行业工会", Union.Kind.GRASSROOTS, "410105"),
 ]
 
+# How other units reach a demo unit (the ID look-up and the import name it for a file of theirs):
+# code → (contact person, phone, address). The help centres' contacts are their caseworkers.
+DEMO_CONTACTS = {
+    "410102": ("孙海燕", "0371-67182001", "郑州市中原区中原中路 233 号"),
+    "410102-C01": ("王芳", "0371-67182345", "郑州市中原区建设西路 187 号"),
+    "410102-S01": ("郭丽", "0371-67183101", ""),
+    "410102-S02": ("韩磊", "0371-67183202", ""),
+    "410102-J01": ("高峰", "0371-67186601", ""),
+    "410102-J02": ("吴秀兰", "0371-67186702", ""),
+    "410105": ("黄志强", "0371-65952001", "郑州市金水区经三路 26 号"),
+    "410105-C01": ("李强", "0371-65951234", "郑州市金水区文化路 85 号"),
+    "410105-S01": ("徐静", "0371-65953101", ""),
+    "410105-J01": ("杨帆", "0371-65956601", ""),
+    "410105-J02": ("何涛", "0371-65956702", ""),
+}
+
 DEMO_USERS = [
     # (username, full name, role, home union code)
     ("caseworker", "王芳", Role.CASEWORKER, "410102-C01"),
@@ -59,6 +75,10 @@ def load_union_demo() -> str:
         Union.objects.update_or_create(
             code=code, defaults={"name": name, "kind": kind, "parent": parent, "region": region},
         )
+    for code, (person, phone, address) in DEMO_CONTACTS.items():
+        # Only where nobody has entered a contact yet: loading the demo again keeps what an admin changed.
+        Union.objects.filter(code=code, contact_person="").update(contact_person=person, contact_phone=phone,
+                                                                   address=address)
     for username, full_name, role, code in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=username,

@@ -143,7 +143,9 @@ def mask(number: str) -> str:
 
 # 12 or more digits (half- or full-width), each maybe after one separator, then an ID number's final X: ID numbers
 # (15 or 18 characters) and bank cards (12–30 digits) as people type them. Phone numbers (11 digits) stay.
-_LONG_NUMBER = re.compile(r"(?<![0-9０-９])[0-9０-９](?:[\s\-－]?[0-9０-９]){11,}[XxＸｘ]?(?![0-9０-９])")
+# A file number (410102-2026-000001) is not personal data and stays.
+_LONG_NUMBER = re.compile(r"(?<![0-9０-９])(?![0-9]{6}-[0-9]{4}-[0-9]{6}(?![0-9]))"
+                          r"[0-9０-９](?:[\s\-－]?[0-9０-９]){11,}[XxＸｘ]?(?![0-9０-９])")
 
 
 def mask_numbers(text: str) -> str:

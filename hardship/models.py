@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hardship.access import ScopedQuerySet
 
@@ -32,7 +33,7 @@ class Region(models.Model):
 
     class Meta:
         verbose_name = _("行政区划")
-        verbose_name_plural = _("行政区划")
+        verbose_name_plural = pgettext_lazy("plural", "行政区划")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -80,6 +81,8 @@ class Union(models.Model):
     )
     path = models.CharField(_("路径"), max_length=512, unique=True, editable=False, db_collation="C")
     depth = models.PositiveSmallIntegerField(_("层级"), editable=False, default=0)
+    contact_person = models.CharField(_("联系人"), max_length=64, blank=True,
+                                      help_text=_("其他单位查到本单位的档案时，请他们联系的人。"))
     contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -88,7 +91,7 @@ class Union(models.Model):
 
     class Meta:
         verbose_name = _("工会单位")
-        verbose_name_plural = _("工会单位")
+        verbose_name_plural = pgettext_lazy("plural", "工会单位")
         ordering = ["path"]
 
     def __str__(self) -> str:
@@ -148,6 +151,12 @@ class HardshipUserManager(UserManager.from_queryset(UserQuerySet)):
     pass
 
 
+def _relabelled(field_name: str, verbose_name) -> models.Field:
+    """One of AbstractUser's fields, unchanged but for its label."""
+    _name, _path, args, kwargs = AbstractUser._meta.get_field(field_name).deconstruct()
+    return AbstractUser._meta.get_field(field_name).__class__(*args, **{**kwargs, "verbose_name": verbose_name})
+
+
 @pghistory.track(
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),
@@ -157,6 +166,14 @@ class HardshipUserManager(UserManager.from_queryset(UserQuerySet)):
 class User(AbstractUser):
     """A person who signs in: a role and a home union, whose subtree is all they may see."""
 
+    username = _relabelled("username", _("用户名"))
+    password = _relabelled("password", _("密码"))
+    email = _relabelled("email", _("电子邮箱"))
+    is_staff = _relabelled("is_staff", _("可进入管理后台"))
+    is_superuser = _relabelled("is_superuser", _("超级用户"))
+    is_active = _relabelled("is_active", _("启用"))
+    date_joined = _relabelled("date_joined", _("创建时间"))
+    last_login = _relabelled("last_login", _("上次登录"))
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices, default=Role.CASEWORKER)
     home_union = models.ForeignKey(
         Union, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT,
@@ -169,7 +186,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(is_superuser=True) | models.Q(home_union__isnull=False),
@@ -198,13 +215,13 @@ class User(AbstractUser):
 class Heartbeat(models.Model):
     """When the Celery beat/worker pair last ran a job: the admin home shows it."""
 
-    name = models.CharField(max_length=64, primary_key=True)
-    last_seen = models.DateTimeField(default=timezone.now)
-    worker = models.CharField(max_length=200, blank=True)
+    name = models.CharField(_("名称"), max_length=64, primary_key=True)
+    last_seen = models.DateTimeField(_("最近运行"), default=timezone.now)
+    worker = models.CharField(_("运行进程"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("后台任务心跳")
-        verbose_name_plural = _("后台任务心跳")
+        verbose_name_plural = pgettext_lazy("plural", "后台任务心跳")
 
     def __str__(self) -> str:
         return f"{self.name} {self.last_seen:%Y-%m-%d %H:%M}"
@@ -233,7 +250,7 @@ class AccessRecord(models.Model):
 
     class Meta:
         verbose_name = _("访问记录")
-        verbose_name_plural = _("访问记录")
+        verbose_name_plural = pgettext_lazy("plural", "访问记录")
         ordering = ["-at"]
 
     def __str__(self) -> str:

@@ -185,6 +185,9 @@ UNFOLD = {
     "SITE_HEADER": _("困难职工解困脱困 · 管理后台"),
     "SITE_URL": "/",
     "SHOW_LANGUAGES": True,
+    "SITE_FAVICONS": [{"rel": "icon", "type": "image/svg+xml", "href": "hardship.admin.favicon_url"}],
+    # The way back to the application first, then the models (the header has it too: unfold/helpers/userlinks.html).
+    "SIDEBAR": {"navigation": "hardship.admin.sidebar_navigation"},
 }
 
 # Casework rules that provinces set differently: settings, not code (see README, Configuration).

@@ -18,10 +18,13 @@ from hardship.resources import UnionResource
 @login_required
 def union_detail(request: HttpRequest, code: str) -> HttpResponse:
     union = get_visible_or_404(Union.objects.select_related("region", "parent"), request.user, code=code)
+    children = list(child_unions_with_counts(request.user, union))
     context = {
         "union": union,
         "ancestors": [a for a in union.ancestors() if request.user.has_perm("hardship.view_union", a)],
-        "children": child_unions_with_counts(request.user, union),
+        "children": children,
+        # Every unit below is a child or below one: the figure the parent page shows for this unit.
+        "units_below": sum(child.descendant_count + 1 for child in children),
         "members": union.users.filter(is_active=True).order_by("role", "username")
         if request.user.has_perm("hardship.view_user") else None,
         "can_change": request.user.has_perm("hardship.change_union", union),
@@ -50,17 +53,24 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def child_unions_with_counts(user, union: Union):
-    """Direct children of a unit, each with the size of its own subtree, in one query."""
+    """Direct children of a unit, each with its own direct children (the rows its page lists) and every unit of its
+    subtree below it, in one query."""
     return (
         Union.objects.visible_to(user)
         .filter(parent=union)
         .select_related("region")
         .annotate(
+            child_count=_children_count(),
             descendant_count=_subtree_count("path"),
             user_count=Count("users", filter=Q(users__is_active=True), distinct=True),
         )
         .order_by("code")
     )
+
+
+def _children_count() -> Subquery:
+    inner = Union.objects.filter(parent=OuterRef("pk")).order_by().annotate(n=Func(F("pk"), function="COUNT"))
+    return Subquery(inner.values("n"), output_field=IntegerField())
 
 
 def _subtree_count(path_field: str) -> Subquery:

@@ -6,9 +6,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from dossiers.queues import work_queues
-from hardship.history import recent_events_visible_to
-from hardship.models import AccessRecord, Heartbeat, Role, Union, User
+from hardship.models import Heartbeat, Role, Union, User
 from hardship.views import child_unions_with_counts
+from reporting.audit import trail_page
+from reporting.forms import AuditFilterForm
 
 HOME_TEMPLATES = {
     Role.CASEWORKER: "reporting/home_caseworker.html",
@@ -21,6 +22,8 @@ HOME_TEMPLATES = {
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if user.role == Role.AUDITOR:
+        return auditor_home(request)
     context = {"home_union": user.home_union}
     if user.home_union_id:
         context["children"] = child_unions_with_counts(user, user.home_union)
@@ -32,10 +35,30 @@ def home(request: HttpRequest) -> HttpResponse:
     elif user.role == Role.ADMIN:
         context["users_by_role"] = users_by_role(user)
         context["heartbeat"] = Heartbeat.objects.filter(name="beat").first()
-    elif user.role == Role.AUDITOR:
-        context["events"] = recent_events_visible_to(user, limit=50)
-        context["access_records"] = AccessRecord.objects.visible_to(user).select_related("user")[:50]
     return render(request, HOME_TEMPLATES.get(user.role, HOME_TEMPLATES[Role.CASEWORKER]), context)
+
+
+def auditor_home(request: HttpRequest) -> HttpResponse:
+    """The audit trail of the auditor's subtree: filtered by who, what and when (Beijing dates), 50 rows a page.
+    The filters reload only the trail (htmx); without JavaScript the form and the page links load the whole page."""
+    form = AuditFilterForm(request.GET)
+    page = trail_page(request.user, form.filters(), _page_number(request)) if form.is_valid() else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"home_union": request.user.home_union, "form": form, "page": page, "query": query.urlencode(),
+               "events": page.rows if page else []}
+    context["filtered"] = any(query.values())
+    query.pop("who", None)
+    context["who_query"] = query.urlencode()  # a row's actor links to the same filters for that person
+    template = HOME_TEMPLATES[Role.AUDITOR] + ("#trail" if request.htmx else "")
+    return render(request, template, context)
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return int(request.GET.get("page", 1))
+    except ValueError:
+        return 1
 
 
 def subtree_kind_counts(union: Union) -> list[tuple[str, int]]:

@@ -31,7 +31,7 @@ from django.db.models.functions import JSONObject
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse, reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
@@ -124,6 +124,7 @@ def receive_upload(upload, *, union: Union, mode: str, user) -> ImportBatch:
                         file_name=PureWindowsPath(upload.name).name[-255:], sha256=hashlib.sha256(data).hexdigest())
     saved = admin_mapping.saved_mapping(union)
     batch.mapping = saved.mapping if saved else {}
+    batch.language = translation.get_language() or ""
     try:
         large = len(data) > LARGE_BYTES or sum(len(s.rows) for s in read_workbook(data, upload.name)) > LARGE_ROWS
     except UnreadableFile as error:

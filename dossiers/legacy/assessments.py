@@ -12,6 +12,7 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from psycopg.types.json import Jsonb
 
 from dossiers import assessment
@@ -37,8 +38,8 @@ def standard_in_force(region_code: str, on: datetime.date) -> tuple[LocalStandar
     standard = LocalStandard.in_force(region, on)
     if standard is not None:
         return standard, ""
-    return None, (f"{region.name}在 {on:%Y-%m-%d} 没有有效的低保标准，导入的在档户未做收入评估（档案显示“尚未评估”）："
-                  f"请先录入当地低保标准，年度复核时再评估")
+    return None, _("%(region)s在 %(date)s 没有有效的低保标准，导入的在档户未做收入评估（档案显示“尚未评估”）："
+                   "请先录入当地低保标准，年度复核时再评估") % {"region": region.name, "date": f"{on:%Y-%m-%d}"}
 
 
 def assessable(record: HouseholdRecord, status: str) -> bool:

@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import openpyxl
-import pghistory
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from dossiers import civil
 from dossiers.choices import Status
+from dossiers.demo import acting
 from dossiers.legacy.admin import receive_upload
 from dossiers.legacy.models import CivilRoster, ImportBatch
 from dossiers.models import Household
@@ -188,7 +190,8 @@ def import_register(*, by: User, when: datetime.datetime) -> ImportBatch:
         raise RuntimeError(f"演示导入预览失败：{batch.get_state_display()} {batch.preview or batch.report}")
     ImportBatch.objects.filter(pk=batch.pk).update(state=ImportBatch.State.RUNNING)  # confirmed, the task took it
     batch.state = ImportBatch.State.RUNNING
-    batch = import_batch(batch)
+    with time_machine.travel(when, tick=True), acting(by, reverse("admin:dossiers_importbatch_batch", args=[batch.pk])):
+        batch = import_batch(batch)  # the import adds its file to the context: the history names it
     if batch.state != ImportBatch.State.DONE:
         raise RuntimeError(f"演示导入失败：{batch.get_state_display()} {batch.report}")
     batch.created_at, batch.finished_at = when, when + datetime.timedelta(seconds=42)
@@ -219,8 +222,9 @@ def _roster_files(union) -> list[Household]:
 
 
 def _record_dibao(files: list[Household], by: User) -> None:
-    with pghistory.context(user=by.pk):
-        for household, (receives, amount) in zip(files, RECORDED):
+    """The caseworker's edits of the files, each in the history as her request to the edit page records it."""
+    for household, (receives, amount) in zip(files, RECORDED):
+        with acting(by, reverse("dossiers:edit", args=[household.file_number])):
             household.receives_dibao, household.dibao_amount = receives, amount
             household.save(update_fields=["receives_dibao", "dibao_amount", "updated_at"])
 
@@ -263,7 +267,8 @@ def upload_roster(*, by: User) -> CivilRoster:
     files = _roster_files(by.home_union)
     _record_dibao(files, by)
     parsed = civil.read_roster(roster_workbook(files), ROSTER_FILE)
-    return civil.create_roster(parsed, file_name=ROSTER_FILE, by=by)
+    with acting(by, reverse("dossiers:civil_upload")):
+        return civil.create_roster(parsed, file_name=ROSTER_FILE, by=by)
 
 
 @transaction.atomic

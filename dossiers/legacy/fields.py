@@ -1,7 +1,9 @@
 """What each import field's cell means: one parser per field, for the household row and the person rows.
 
-A parser takes the raw cell and returns the typed value or raises CellError (Chinese message). Most columns
-repeat a few values (性别, 与户主关系, 困难类别…), so the parsers of such columns are memoised per distinct raw cell.
+A parser takes the raw cell and returns the typed value or raises CellError (its message through gettext). Most
+columns repeat a few values (性别, 与户主关系, 困难类别…), so the parsers of such columns are memoised per distinct raw
+cell. Only values are memoised: lru_cache never stores a raised CellError, so a message is always made afresh, in the
+language active at the time (see tests/dossiers/test_import_messages_english.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dossiers.choices import (
     ETHNIC_GROUPS,
@@ -62,13 +66,16 @@ def _hashable(parse):
         try:
             return parse(raw)
         except TypeError:
-            raise CellError(f"“{values._shown(raw)}”无法识别") from None
+            raise CellError(_("“%(value)s”无法识别") % {"value": values._shown(raw)}) from None
 
     return wrapper
 
 
-def choice(choices, title: str, aliases: dict[str, str] | None = None, blank: str = "") -> Callable[[object], str]:
-    """A parser of a choice column by its Chinese labels (and common aliases); blank → `blank`."""
+def choice(choices, unrecognised: str, aliases: dict[str, str] | None = None, blank: str = ""
+           ) -> Callable[[object], str]:
+    """A parser of a choice column by its Chinese labels (and common aliases); blank → `blank`. unrecognised: the
+    message (marked with gettext_noop, translated when raised) for a cell that is none of them, with %(value)s and
+    %(known)s (the Chinese labels the cell may hold)."""
     lookup: dict[str, str] | None = None
 
     @functools.lru_cache(maxsize=4096, typed=True)
@@ -81,7 +88,7 @@ def choice(choices, title: str, aliases: dict[str, str] | None = None, blank: st
             return blank
         if key not in lookup:
             known = "、".join(label for label in _labels(choices) if label)
-            raise CellError(f"{title}“{values._shown(raw)}”无法识别，应为：{known}")
+            raise CellError(_(unrecognised) % {"value": values._shown(raw), "known": known})
         return lookup[key]
 
     return _hashable(parse)
@@ -95,13 +102,14 @@ def text(max_length: int) -> Callable[[object], str]:
     return parse
 
 
-def required_text(title: str, max_length: int) -> Callable[[object], str]:
+def required_text(empty: str, max_length: int) -> Callable[[object], str]:
+    """empty: the message (marked with gettext_noop) for a blank cell."""
     parse_plain = text(max_length)
 
     def parse(raw: object) -> str:
         value = parse_plain(raw)
         if not value:
-            raise CellError(f"{title}不能为空")
+            raise CellError(_(empty))
         return value
 
     return parse
@@ -165,14 +173,14 @@ def count(raw: object) -> int | None:
         return None
     match = re.fullmatch(r"(\d{1,2})[人口]?", key)
     if not match or not 1 <= int(match[1]) <= 30:
-        raise CellError(f"家庭人口“{values._shown(raw)}”无法识别，应为 1–30 的整数")
+        raise CellError(_("家庭人口“%(value)s”无法识别，应为 1–30 的整数") % {"value": values._shown(raw)})
     return int(match[1])
 
 
 @functools.lru_cache(maxsize=65536, typed=True)
 def _id_number(raw: object) -> str:
     if isinstance(raw, str) and "*" in raw:
-        raise CellError("身份证号码已打码（含 *），无法导入；请用有权查看完整号码的账号导出，或填写完整号码")
+        raise CellError(_("身份证号码已打码（含 *），无法导入；请用有权查看完整号码的账号导出，或填写完整号码"))
     return values.parse_id_number(raw)
 
 
@@ -194,7 +202,7 @@ def ethnicity(raw: object) -> str:
     for candidate in (key, f"{key}族"):
         if candidate in ETHNIC_GROUPS:
             return candidate
-    raise CellError(f"民族“{values._shown(raw)}”无法识别，应为 56 个民族之一，如“汉族”“回族”")
+    raise CellError(_("民族“%(value)s”无法识别，应为 56 个民族之一，如“汉族”“回族”") % {"value": values._shown(raw)})
 
 
 def bank_card(raw: object) -> str | None:
@@ -206,7 +214,7 @@ def bank_card(raw: object) -> str | None:
         return None
     digits = key.replace("-", "")
     if not re.fullmatch(r"\d{12,30}", digits):
-        raise CellError(f"银行卡号“{values._shown(raw)}”应为 12–30 位数字")
+        raise CellError(_("银行卡号“%(value)s”应为 12–30 位数字") % {"value": values._shown(raw)})
     return digits
 
 
@@ -232,8 +240,8 @@ def _category(raw: object) -> tuple[str, str]:
     try:
         return "", values.parse_legacy_category(raw)
     except CellError:
-        raise CellError(f"困难类别“{values._shown(raw)}”无法识别，应为“深度困难”“相对困难”“意外致困”，"
-                        f"或原类型“低保户”“低保边缘户”“意外致困户”") from None
+        raise CellError(_("困难类别“%(value)s”无法识别，应为“深度困难”“相对困难”“意外致困”，"
+                          "或原类型“低保户”“低保边缘户”“意外致困户”") % {"value": values._shown(raw)}) from None
 
 
 category = _hashable(_category)  # 困难类别: (new category, legacy category); one of the two is filled
@@ -260,7 +268,8 @@ def _status(raw: object) -> str:
     labels = _labels(Status)
     if key in labels:
         return labels[key]  # a status of the review pipeline: only accepted when the file already has it
-    raise CellError(f"档案状态“{values._shown(raw)}”无法识别，应为“在档”“已脱困”“已解困”或“已注销”")
+    raise CellError(_("档案状态“%(value)s”无法识别，应为“在档”“已脱困”“已解困”或“已注销”")
+                    % {"value": values._shown(raw)})
 
 
 status = _hashable(_status)
@@ -279,10 +288,10 @@ _RELATIONSHIP_WORDS = {
     "grandparent": "祖父 祖母 外祖父 外祖母 爷爷 奶奶 姥姥 姥爷 外公 外婆",
     "other": "侄子 侄女 外甥 外甥女 叔叔 伯父 姑姑 舅舅 姨 其他亲属 亲属 其它",
 }
-relationship = choice(Relationship, "与户主关系", {
+relationship = choice(Relationship, gettext_noop("与户主关系“%(value)s”无法识别，应为：%(known)s"), {
     word: value for value, words in _RELATIONSHIP_WORDS.items() for word in words.split()
 }, blank=str(Relationship.OTHER))
-_health_words = choice(Health, "健康状况", {
+_health_words = choice(Health, gettext_noop("健康状况“%(value)s”无法识别，应为：%(known)s"), {
     "良好": "healthy", "一般": "healthy", "健康良好": "healthy", "好": "healthy", "正常": "healthy", "较好": "healthy",
     "患病": "chronic", "慢性疾病": "chronic", "长期慢性病": "chronic", "体弱": "chronic", "体弱多病": "chronic",
     "大病": "serious", "重病": "serious", "重特大疾病": "serious", "残": "disabled",
@@ -304,11 +313,11 @@ def health(raw: object) -> str:
             if pattern.search(text):
                 return str(value)
         raise
-disability = choice(Disability, "残疾类别", {
+disability = choice(Disability, gettext_noop("残疾类别“%(value)s”无法识别，应为：%(known)s"), {
     "否": "", "无残疾": "", "视力": "visual", "听力": "hearing", "言语": "speech", "肢体": "physical",
     "智力": "intellectual", "精神": "mental", "多重": "multiple",
 })
-medical_insurance = choice(MedicalInsurance, "医疗保险", {
+medical_insurance = choice(MedicalInsurance, gettext_noop("医疗保险“%(value)s”无法识别，应为：%(known)s"), {
     **{word: "none" for word in values.NO_WORDS if word}, **{word: "insured" for word in values.YES_WORDS},
     "城镇职工医保": "employee", "职工基本医疗保险": "employee", "城镇职工基本医疗保险": "employee",
     "职工医疗保险": "employee",
@@ -317,12 +326,12 @@ medical_insurance = choice(MedicalInsurance, "医疗保险", {
     "未参加": "none", "无医保": "none", "已参保": "insured", "参保": "insured", "已参加": "insured",
     "有医保": "insured",
 })
-_work_words = choice(WorkStatus, "就业状况", {
+_work_words = choice(WorkStatus, gettext_noop("就业状况“%(value)s”无法识别，应为：%(known)s"), {
     "在职": "employed", "就业": "employed", "灵活就业": "employed", "下岗失业": "laid_off", "待业": "unemployed",
     "离岗": "laid_off", "离退休": "retired", "病退": "sick_leave", "学生": "student", "上学": "student",
     "在读": "student", "无": "none", "无工作": "none", "家务": "none",
 })
-_housing_words = choice(HousingType, "住房类型", {
+_housing_words = choice(HousingType, gettext_noop("住房类型“%(value)s”无法识别，应为：%(known)s"), {
     "自有": "own", "自有产权": "own", "自购房": "own", "私房": "own", "公租": "public_rental",
     "廉租": "low_rent", "租房": "private_rental", "租住": "private_rental", "租赁": "private_rental",
     "借住": "borrowed", "寄住": "borrowed", "无房": "other",
@@ -362,16 +371,18 @@ def work_status(raw: object) -> str:
         raise
 
 
-area_band = choice(AreaBand, "住房面积档次", {"15㎡以下": "under_15", "15-30㎡": "15_30", "30-50㎡": "30_50",
-                                           "50㎡以上": "over_50"})
-model_worker = choice(ModelWorker, "劳模", {  # a level, or the yes/no of a 是否劳模 column (level not given)
+area_band = choice(AreaBand, gettext_noop("住房面积档次“%(value)s”无法识别，应为：%(known)s"), {
+    "15㎡以下": "under_15", "15-30㎡": "15_30", "30-50㎡": "30_50", "50㎡以上": "over_50"})
+# A level, or the yes/no of a 是否劳模 column (level not given).
+model_worker = choice(ModelWorker, gettext_noop("劳模“%(value)s”无法识别，应为：%(known)s"), {
     **{word: "" for word in values.NO_WORDS if word}, **{word: "unspecified" for word in values.YES_WORDS},
     "全国": "national", "全国级": "national", "全国劳动模范": "national", "省级": "provincial",
     "省部级": "provincial", "省级劳模": "provincial", "省劳模": "provincial", "市级": "city", "地市级": "city",
     "市级劳模": "city", "市劳模": "city", "劳模": "unspecified",
 })
-key_group = choice(KeyGroup, "重点群体")
-legacy_tier = choice(LegacyTier, "档案级别", {"国家级": "national", "市级": "city", "县级": "county", "区级": "county"})
+key_group = choice(KeyGroup, gettext_noop("重点群体“%(value)s”无法识别，应为：%(known)s"))
+legacy_tier = choice(LegacyTier, gettext_noop("档案级别“%(value)s”无法识别，应为：%(known)s"), {
+    "国家级": "national", "市级": "city", "县级": "county", "区级": "county"})
 
 
 def housing_area(raw: object) -> float | str | None:
@@ -401,7 +412,7 @@ LEGACY_TO_CATEGORY = {LegacyCategory.DIBAO: Category.DEEP, LegacyCategory.NEAR_D
 
 # Person columns: on a member row, and on the household row for the primary worker.
 PERSON_PARSERS: dict[str, Callable[[object], object]] = {
-    "name": required_text("姓名", 64),
+    "name": required_text(gettext_noop("姓名不能为空"), 64),
     "id_number": id_number,
     "sex": _hashable(functools.lru_cache(maxsize=64, typed=True)(optional_sex)),
     "ethnicity": _hashable(functools.lru_cache(maxsize=256, typed=True)(ethnicity)),

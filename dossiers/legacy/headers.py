@@ -15,6 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.utils.translation import ngettext
+
 FIELD_SYNONYMS: dict[str, list[str]] = {
     "serial": ["序号", "编号", "顺序号"],
     "household_key": ["户编号", "户号", "家庭编号", "家庭户号", "户代码"],
@@ -363,8 +365,11 @@ def find_header(rows: list[list], *, max_scan: int = 10, overrides: dict[str, st
         if len([c for c in above if normalize_header(c)]) >= 2 and _count(merged, overrides) > count:
             return index, merged, above
         return index, row, above
-    raise HeaderNotFound(f"前 {max_scan} 行中没有找到表头："
-                         "表头行至少要有 3 个可识别的列，如“姓名”“身份证号码”“工作单位”")
+    raise HeaderNotFound(ngettext("前 %(rows)s 行中没有找到表头："
+                                  "表头行至少要有 3 个可识别的列，如“姓名”“身份证号码”“工作单位”",
+                                  "前 %(rows)s 行中没有找到表头："
+                                  "表头行至少要有 3 个可识别的列，如“姓名”“身份证号码”“工作单位”",
+                                  max_scan) % {"rows": max_scan})
 
 
 def find_header_row(rows: list[list], *, max_scan: int = 10) -> int:

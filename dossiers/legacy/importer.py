@@ -15,9 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pghistory
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from dossiers import register
 from dossiers.legacy import assessments, merge, rows
@@ -26,12 +28,15 @@ from dossiers.legacy.mapping import Mapping
 from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import read_workbook
 from dossiers.legacy.rows import HouseholdRecord, ParsedFile, RowProblem, SkippedRow, SourceRow
+from dossiers.models import Household
+from hardship import idnumbers
 from hardship.access import scope_path
 from hardship.models import Union
 
 __all__ = ["ImportReport", "RowProblem", "SkippedRow", "import_running", "rejected_rows_xlsx", "run_import"]
 
 ProgressCallback = Callable[[int, int], None]
+LISTED_HOUSEHOLDS = 300  # households the report names, created and updated each; the counts say how many in all
 
 
 @dataclass
@@ -48,6 +53,9 @@ class ImportReport:
     unreadable: list[dict] = field(default_factory=list)  # unreadable values of vocabulary columns, by value
     warnings: list[str] = field(default_factory=list)  # about the whole import, each said once
     rejected_rows: list[dict] = field(default_factory=list)
+    # The first LISTED_HOUSEHOLDS households created and updated (to be, in a preview): see _listed.
+    created: list[dict] = field(default_factory=list)
+    updated: list[dict] = field(default_factory=list)
     total_rows: int = 0
     written: bool = False
     refused: bool = False
@@ -78,7 +86,7 @@ def run_import(data: bytes, file_name: str, *, union: Union, user, mode: str = I
     """Raises UnreadableFile for a file that cannot be read, PermissionDenied outside the user's remit.
     mapping: the admin's column and value mapping for this file's wording (dossiers.legacy.mapping)."""
     if not user.has_perm("dossiers.import_household", union):
-        raise PermissionDenied("无权向该单位导入档案")
+        raise PermissionDenied(_("无权向该单位导入档案"))
     region_code = _region_code(union)
     with _without_cyclic_gc():
         return _run(data, file_name, union=union, user=user, mode=mode, dry_run=dry_run, batch=batch,
@@ -117,11 +125,13 @@ def _run(data: bytes, file_name: str, *, union: Union, user, mode: str, dry_run:
         progress(total * 8 // 10, total)
         _report_rejections(parsed, report)
         _count(plan, report)
+        report.created, report.updated = _listed(plan, union)
         standard = _standard(plan, region_code, report)
         report.refused = bool(report.rejected_rows) and mode == ImportBatch.Mode.ALL_OR_NOTHING
         if not report.refused and not dry_run and (plan.creates or plan.updates):
-            _write(plan, union=union, region_code=region_code, user=user, batch=batch, file_name=file_name,
-                   standard=standard)
+            made = _write(plan, union=union, region_code=region_code, user=user, batch=batch, file_name=file_name,
+                          standard=standard)
+            _number_created(report.created, made)
             report.written = True
     progress(total, total)
     return report
@@ -131,7 +141,7 @@ def _region_code(union: Union) -> str:
     for unit in [union, *reversed(list(union.ancestors()))]:
         if unit.region_id:
             return unit.region_id
-    raise PermissionDenied("所选单位没有对应的行政区划，无法建档；请先在单位设置中填写行政区划")
+    raise PermissionDenied(_("所选单位没有对应的行政区划，无法建档；请先在单位设置中填写行政区划"))
 
 
 def _standard(plan: merge.Plan, region_code: str, report: ImportReport):
@@ -205,8 +215,8 @@ def _report_rejections(parsed: ParsedFile, report: ImportReport) -> None:
         for source in sources:
             if not source.problems:
                 first = bad[0]
-                source.reject("", f"同户的“{first.sheet}”第 {first.row} 行有误（{rows.first_problem(first)}），"
-                                  "整户未导入")
+                source.reject("", _("同户的“%(sheet)s”第 %(row)s 行有误（%(problem)s），整户未导入") % {
+                    "sheet": first.sheet, "row": first.row, "problem": rows.first_problem(first)})
         rejected += sources
     order = {name: index for index, name in enumerate(parsed.headers)}
     rejected.sort(key=lambda source: (order.get(source.sheet, 0), source.row))
@@ -215,7 +225,8 @@ def _report_rejections(parsed: ParsedFile, report: ImportReport) -> None:
         report.rejected_rows.append({
             "sheet": source.sheet, "row": source.row, "headers": parsed.headers.get(source.sheet, []),
             "cells": [_as_text(cell) for cell in source.cells],
-            "reason": "；".join(f"{p.column}：{p.reason}" if p.column else p.reason for p in source.problems),
+            "reason": _("；").join(_("%(column)s：%(reason)s") % {"column": p.column, "reason": p.reason}
+                                  if p.column else p.reason for p in source.problems),
         })
 
 
@@ -239,7 +250,41 @@ def _count(plan: merge.Plan, report: ImportReport) -> None:
     report.members_updated = plan.members_updated
 
 
-def _write(plan: merge.Plan, *, union: Union, region_code: str, user, batch, file_name: str, standard) -> None:
+def _listed(plan: merge.Plan, union: Union) -> tuple[list[dict], list[dict]]:
+    """The first households the plan creates and updates: the row each comes from, its head (ID masked) and unit;
+    an updated one with its file and what changes in it. Never all of them: a county's file has 100,000."""
+    created = [_household_entry(record, union=union.name) for record, _v, _p in plan.creates[:LISTED_HOUSEHOLDS]]
+    updates = plan.updates[:LISTED_HOUSEHOLDS]
+    unions = dict(Household.objects.filter(pk__in=[existing.id for _r, existing, *_x in updates])
+                  .values_list("pk", "union__name"))
+    updated = [_household_entry(record, id=existing.id, file_number=existing.file_number,
+                                union=unions.get(existing.id, ""), changes=_changes(changed, new, changed_members))
+               for record, existing, changed, new, changed_members in updates]
+    return created, updated
+
+
+def _household_entry(record: HouseholdRecord, **extra) -> dict:
+    return {"sheet": record.source.sheet, "row": record.source.row, "head_name": record.head.values.get("name", ""),
+            "head_id": idnumbers.mask(record.head_id), **extra}
+
+
+def _changes(changed: dict, new_members: list, changed_members: list) -> dict:
+    """What an update changes, for the page: the household fields by their labels (in the source language, as the
+    report is stored) and the members added and changed."""
+    with translation.override(settings.LANGUAGE_CODE):
+        fields = [str(Household._meta.get_field(name).verbose_name) for name in changed]
+    return {"fields": fields, "members_added": len(new_members), "members_changed": len(changed_members)}
+
+
+def _number_created(created: list[dict], made: list[tuple]) -> None:
+    """The listed new households' ids and file numbers, once written (made is in the order of plan.creates)."""
+    ids = [household_id for household_id, *_rest in made[:len(created)]]
+    numbers = dict(Household.objects.filter(pk__in=ids).values_list("pk", "file_number"))
+    for entry, household_id in zip(created, ids):
+        entry.update(id=household_id, file_number=numbers.get(household_id, ""))
+
+
+def _write(plan: merge.Plan, *, union: Union, region_code: str, user, batch, file_name: str, standard) -> list:
     now, today = timezone.now(), timezone.localdate()
     context = {"user": user.pk, "import_file": file_name, "import_batch": batch.pk if batch else None}
     with pghistory.context(**context):
@@ -256,6 +301,7 @@ def _write(plan: merge.Plan, *, union: Union, region_code: str, user, batch, fil
                     _reason(file_name, record), _data(batch, file_name, record))
                    for record, existing, changed, _new, _changed in plan.updates]
         register.record_events(events, by=user, at=now)
+    return made
 
 
 def _reason(file_name: str, record: HouseholdRecord) -> str:

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dossiers import register
 from dossiers.choices import ENDED_APPLICATION_STATUSES, EXIT_STATUSES, Category, Status
+from dossiers.filing import union_contact
 from dossiers.legacy import fields
 from dossiers.legacy.rows import HouseholdRecord, PersonRecord
 from dossiers.models import FileNumberSequence, Household, Member
@@ -42,7 +46,12 @@ PIPELINE_STATUSES = {status for status in Status.values
                      if status not in (*fields.IMPORTABLE_STATUSES, Status.EXIT_PROPOSED, *ENDED_APPLICATION_STATUSES)}
 # The columns a refusal names (the file's own header may be a synonym of these).
 STATUS_COLUMN, CATEGORY_COLUMN, EXIT_DATE_COLUMN = "档案状态", "困难类别", "退出日期"
-_EXIT_WORDS = {Status.EXITED: "脱困", Status.RELIEVED: "解困", Status.REMOVED: "注销"}
+# Why a row cannot close a file on the register, one whole sentence for each way out (translated when refused).
+_NO_EXIT = {
+    Status.EXITED: gettext_noop("该户档案 %(number)s 在档，导入不能办理脱困退出：请在系统中提出脱困申请，由上级审批"),
+    Status.RELIEVED: gettext_noop("该户档案 %(number)s 在档，导入不能办理解困退出：请在系统中提出解困申请，由上级审批"),
+    Status.REMOVED: gettext_noop("该户档案 %(number)s 在档，导入不能办理注销退出：请在系统中提出注销申请，由上级审批"),
+}
 
 
 @dataclass
@@ -56,7 +65,8 @@ class Existing:
 
 @dataclass(frozen=True)
 class Refused:
-    """A row the import will not write: the column at fault and, in Chinese, why and what to do instead."""
+    """A row the import will not write: the column at fault and why, with what to do instead (in the language
+    active when it was refused)."""
 
     column: str
     reason: str
@@ -122,9 +132,10 @@ def _like_prefix(path: str) -> str:
 
 
 def open_memberships(id_numbers: list[str]) -> dict[str, tuple]:
-    """id_number → (household id, file number, union path, union name, union phone) of their open file."""
+    """id_number → (household id, file number, union path, union name, phone, contact person) of their open file."""
     rows = _fetch(
-        "SELECT m.id_number, h.id, h.file_number, u.path, u.name, u.contact_phone FROM dossiers_member m "
+        "SELECT m.id_number, h.id, h.file_number, u.path, u.name, u.contact_phone, u.contact_person "
+        "FROM dossiers_member m "
         "JOIN dossiers_household h ON h.id = m.household_id JOIN hardship_union u ON u.id = h.union_id "
         "WHERE m.is_open AND m.id_number = ANY(%s)", [id_numbers],
     )
@@ -132,12 +143,13 @@ def open_memberships(id_numbers: list[str]) -> dict[str, tuple]:
 
 
 def conflict_message(number: str, membership: tuple, scope_path: str) -> str:
-    _household_id, file_number, path, union_name, phone = membership
+    _household_id, file_number, path, union_name, phone, person = membership
     masked = idnumbers.mask(number)
     if path.startswith(scope_path):
-        return f"身份证号 {masked} 已是档案 {file_number} 的家庭成员，不能同时属于另一户"
-    contact = union_name + (f"，电话 {phone}" if phone else "")
-    return f"身份证号 {masked} 已在其他单位建档，请联系{contact}"
+        return _("身份证号 %(number)s 已是档案 %(file_number)s 的家庭成员，不能同时属于另一户") % {
+            "number": masked, "file_number": file_number}
+    contact = union_contact(SimpleNamespace(name=union_name, contact_person=person, contact_phone=phone))
+    return _("身份证号 %(number)s 已在其他单位建档，请联系%(union)s") % {"number": masked, "union": contact}
 
 
 # --- deciding --------------------------------------------------------------------------------------------------
@@ -233,15 +245,15 @@ def plan_record(record: HouseholdRecord, existing: Existing | None, *, file_name
 
 def _refuse_new(status: str, values: dict, today: datetime.date) -> Refused | None:
     if status not in fields.IMPORTABLE_STATUSES:
-        return Refused(STATUS_COLUMN, f"档案状态“{Status(status).label}”不能通过导入建立，"
-                                      "只能是在档、已脱困、已解困或已注销")
+        return Refused(STATUS_COLUMN, _("档案状态“%(status)s”不能通过导入建立，只能是在档、已脱困、已解困或已注销")
+                       % {"status": Status(status).label})
     closed_on = values.get("closed_on")
     if status in EXIT_STATUSES and closed_on:
         if closed_on > today:
-            return Refused(EXIT_DATE_COLUMN, f"退出日期 {closed_on:%Y-%m-%d} 晚于今天")
+            return Refused(EXIT_DATE_COLUMN, _("退出日期 %(date)s 晚于今天") % {"date": f"{closed_on:%Y-%m-%d}"})
         if values.get("registered_on") and closed_on < values["registered_on"]:
-            return Refused(EXIT_DATE_COLUMN, f"退出日期 {closed_on:%Y-%m-%d} 早于建档日期 "
-                                             f"{values['registered_on']:%Y-%m-%d}")
+            return Refused(EXIT_DATE_COLUMN, _("退出日期 %(date)s 早于建档日期 %(filed)s") % {
+                "date": f"{closed_on:%Y-%m-%d}", "filed": f"{values['registered_on']:%Y-%m-%d}"})
     return None
 
 
@@ -250,26 +262,29 @@ def _refuse_register_change(existing: Existing, status: str | None, values: dict
     number, current = existing.file_number, existing.status
     label = Status(current).label
     if current in PIPELINE_STATUSES:
-        return Refused(STATUS_COLUMN, f"该户档案 {number} 正在办理中（{label}），请在系统中办结后再导入")
+        return Refused(STATUS_COLUMN, _("该户档案 %(number)s 正在办理中（%(status)s），请在系统中办结后再导入")
+                       % {"number": number, "status": label})
     if status and status != current:
         if status not in fields.IMPORTABLE_STATUSES:
-            return Refused(STATUS_COLUMN, f"档案状态“{Status(status).label}”不能通过导入设置，"
-                                          f"只能是在档、已脱困、已解困或已注销")
+            return Refused(STATUS_COLUMN, _("档案状态“%(status)s”不能通过导入设置，只能是在档、已脱困、已解困或已注销")
+                           % {"status": Status(status).label})
         if current == Status.EXIT_PROPOSED:
-            return Refused(STATUS_COLUMN, f"该户档案 {number} 有待审批的退出申请，请在系统中审批后再导入")
+            return Refused(STATUS_COLUMN, _("该户档案 %(number)s 有待审批的退出申请，请在系统中审批后再导入")
+                           % {"number": number})
         if current == Status.REGISTERED:
-            word = _EXIT_WORDS[status]
-            return Refused(STATUS_COLUMN, f"该户档案 {number} 在档，导入不能办理{word}退出：请在系统中提出{word}申请，"
-                                          f"由上级审批")
+            return Refused(STATUS_COLUMN, _(_NO_EXIT[status]) % {"number": number})
         if status == Status.REGISTERED:
-            return Refused(STATUS_COLUMN, f"该户档案 {number} {label}，导入不能恢复在档：如该户返困，请在系统中对原档案"
-                                          f"办理“返困重新建档”")
-        return Refused(STATUS_COLUMN, f"该户档案 {number} {label}，导入不能改为“{Status(status).label}”："
-                                      f"退出方式以系统中审批的为准")
+            return Refused(STATUS_COLUMN, _("该户档案 %(number)s %(status)s，导入不能恢复在档：如该户返困，"
+                                            "请在系统中对原档案办理“返困重新建档”")
+                           % {"number": number, "status": label})
+        return Refused(STATUS_COLUMN, _("该户档案 %(number)s %(status)s，导入不能改为“%(new)s”："
+                                        "退出方式以系统中审批的为准")
+                       % {"number": number, "status": label, "new": Status(status).label})
     old, new = existing.values.get("category") or "", values.get("category") or ""
     if register.member_is_open(current) and old and new and new != old:
-        return Refused(CATEGORY_COLUMN, f"该户档案 {number} 在档，困难类别为“{Category(old).label}”，导入不能改为"
-                                        f"“{Category(new).label}”：调整类别请在系统中通过年度复核重新评估")
+        return Refused(CATEGORY_COLUMN, _("该户档案 %(number)s 在档，困难类别为“%(old)s”，导入不能改为“%(new)s”："
+                                          "调整类别请在系统中通过年度复核重新评估")
+                       % {"number": number, "old": Category(old).label, "new": Category(new).label})
     return None
 
 

@@ -56,6 +56,7 @@ class ImportBatch(models.Model):
     preview = models.JSONField(_("预览结果"), default=dict, blank=True)
     report = models.JSONField(_("导入结果"), default=dict, blank=True)
     mapping = models.JSONField(_("列映射"), default=dict, blank=True)  # dossiers.legacy.mapping, as JSON
+    language = models.CharField(_("语言"), max_length=16, blank=True)  # the uploader's: the reasons are written in it
 
     objects = ImportBatchQuerySet.as_manager()
 

@@ -2,7 +2,8 @@
 
 read_workbook(data, filename) → list[Sheet], each sheet a list of rows of raw cell values as python-calamine returns
 them (str, float, int, bool, date/datetime/time/timedelta; an empty cell is None), ready for dossiers.legacy.headers
-and dossiers.legacy.values. Anything that cannot be read safely raises UnreadableFile with a Chinese message.
+and dossiers.legacy.values. Anything that cannot be read safely raises UnreadableFile with a message (gettext:
+Chinese by default).
 
 Defences, all before the Rust parser sees an .xlsx:
 - size cap on the upload (MAX_BYTES);
@@ -34,6 +35,8 @@ from pathlib import PureWindowsPath
 
 import olefile
 import python_calamine
+from django.apps import apps
+from django.utils.translation import gettext, gettext_noop
 
 # A county's 100,000 households with their members come to about 40 MB of xlsx (344 MB of XML when the
 # writer uses inline strings rather than Excel's shared strings); bombs are caught by the ratio and extent checks.
@@ -51,11 +54,18 @@ _HEAD = 8192
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv", ".txt": "csv"}
-_FORMAT_NAMES = {"xlsx": "Excel（.xlsx）", "xls": "Excel 97（.xls）", "csv": "CSV 文本"}
+_FORMAT_NAMES = {"xlsx": gettext_noop("Excel（.xlsx）"), "xls": gettext_noop("Excel 97（.xls）"),
+                 "csv": gettext_noop("CSV 文本")}
+
+
+def _(message: str) -> str:
+    """gettext; the message as written where Django's apps are not loaded: the reader also runs on its own, in a
+    child process under a memory limit (tests/dossiers/test_legacy_reading.py), where gettext cannot start."""
+    return gettext(message) if apps.ready else message
 
 
 class UnreadableFile(Exception):
-    """A file that cannot be read; .message is Chinese, .code one of
+    """A file that cannot be read; .message is in the language active when it was raised, .code one of
     "empty" | "too_large" | "wrong_type" | "zip_bomb" | "corrupt" | "encoding"."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -90,7 +100,8 @@ def detect_format(head: bytes, filename: str) -> str:
     extension = _extension(filename)
     expected = _EXTENSIONS.get(extension)
     if extension and expected is None:
-        raise UnreadableFile("wrong_type", f"不支持 {extension} 文件，请上传 .xlsx、.xls 或 .csv 文件")
+        raise UnreadableFile("wrong_type", _("不支持 %(extension)s 文件，请上传 .xlsx、.xls 或 .csv 文件")
+                             % {"extension": extension})
     if head.startswith(_XLSX_MAGIC):
         actual = "xlsx"
     elif head.startswith(_XLS_MAGIC):
@@ -100,28 +111,44 @@ def detect_format(head: bytes, filename: str) -> str:
     elif _looks_like_text(head):
         actual = "csv"
     elif expected == "csv":
-        raise UnreadableFile("encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV")
+        raise UnreadableFile("encoding", _("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"))
     else:
         actual = None
     if actual is None:
-        if expected == "csv":
-            raise UnreadableFile("wrong_type", "文件扩展名为 .csv，但内容不是文本文件；"
-                                               "如是 Unicode（UTF-16）文本，请另存为 UTF-8 编码的 CSV")
-        raise UnreadableFile("wrong_type", f"文件扩展名为 {extension or '（无）'}，但内容不是 Excel 或 CSV 文件")
+        raise _not_a_register(extension, expected)
     if expected is not None and expected != actual:
-        hint = ("（加了打开密码的 .xlsx 也是这种格式，请去掉密码后另存）"
-                if expected == "xlsx" and actual == "xls" else "")
-        raise UnreadableFile("wrong_type", f"文件扩展名为 {extension}，但内容不是{_FORMAT_NAMES[expected]}文件，"
-                                           f"而是{_FORMAT_NAMES[actual]}文件{hint}；请改正扩展名或重新另存")
+        raise _wrong_format(extension, expected, actual)
     return actual
+
+
+def _not_a_register(extension: str, expected: str | None) -> UnreadableFile:
+    """Content that is neither Excel nor text."""
+    if expected == "csv":
+        return UnreadableFile("wrong_type", _("文件扩展名为 .csv，但内容不是文本文件；"
+                                              "如是 Unicode（UTF-16）文本，请另存为 UTF-8 编码的 CSV"))
+    if not extension:
+        return UnreadableFile("wrong_type", _("文件扩展名为 （无），但内容不是 Excel 或 CSV 文件"))
+    return UnreadableFile("wrong_type", _("文件扩展名为 %(extension)s，但内容不是 Excel 或 CSV 文件")
+                          % {"extension": extension})
+
+
+def _wrong_format(extension: str, expected: str, actual: str) -> UnreadableFile:
+    """Content in another of the formats than the extension says."""
+    if expected == "xlsx" and actual == "xls":
+        return UnreadableFile("wrong_type", _("文件扩展名为 %(extension)s，但内容不是Excel（.xlsx）文件，"
+                                              "而是Excel 97（.xls）文件（加了打开密码的 .xlsx 也是这种格式，"
+                                              "请去掉密码后另存）；请改正扩展名或重新另存") % {"extension": extension})
+    return UnreadableFile("wrong_type", _("文件扩展名为 %(extension)s，但内容不是%(expected)s文件，"
+                                          "而是%(actual)s文件；请改正扩展名或重新另存") % {
+        "extension": extension, "expected": _(_FORMAT_NAMES[expected]), "actual": _(_FORMAT_NAMES[actual])})
 
 
 def read_workbook(data: bytes, filename: str) -> list[Sheet]:
     if not data:
-        raise UnreadableFile("empty", "文件是空的")
+        raise UnreadableFile("empty", _("文件是空的"))
     if len(data) > MAX_BYTES:
-        raise UnreadableFile("too_large", f"文件太大：最大 {MAX_BYTES // (1024 * 1024)} MB，"
-                                          f"现在是 {len(data) / (1024 * 1024):.1f} MB；请拆分后分批导入")
+        raise UnreadableFile("too_large", _("文件太大：最大 %(max)s MB，现在是 %(size).1f MB；请拆分后分批导入")
+                             % {"max": MAX_BYTES // (1024 * 1024), "size": len(data) / (1024 * 1024)})
     kind = detect_format(data[:_HEAD], filename)
     if kind == "csv":
         return [_read_csv(data, filename)]
@@ -140,7 +167,7 @@ _ROW_REF = re.compile(rb"""\sr\s*=\s*["']\s*(\d+)\s*["']""")
 
 
 def _bomb() -> UnreadableFile:
-    return UnreadableFile("zip_bomb", "文件解压后异常巨大（疑似“压缩炸弹”），已拒绝读取；请用 Excel 打开后重新另存")
+    return UnreadableFile("zip_bomb", _("文件解压后异常巨大（疑似“压缩炸弹”），已拒绝读取；请用 Excel 打开后重新另存"))
 
 
 def _check_xlsx(data: bytes) -> None:
@@ -156,14 +183,14 @@ def _check_xlsx(data: bytes) -> None:
                     raise _bomb()
             names = {entry.filename for entry in entries}
             if "xl/workbook.xml" not in names:
-                raise UnreadableFile("wrong_type", "文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能是其他压缩包、"
-                                                   "WPS/OpenOffice 或 .xlsb 格式）；请用 Excel 另存为 .xlsx")
+                raise UnreadableFile("wrong_type", _("文件扩展名为 .xlsx，但内容不是 Excel 工作簿（可能是其他压缩包、"
+                                                     "WPS/OpenOffice 或 .xlsb 格式）；请用 Excel 另存为 .xlsx"))
             _check_workbook(sum(_check_extent(archive, entry) for entry in entries
                                 if re.fullmatch(r"xl/worksheets/[^/]+\.xml", entry.filename)))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as error:
         if isinstance(error, UnreadableFile):
             raise
-        raise UnreadableFile("corrupt", "文件已损坏，无法作为 Excel 文件打开；请用 Excel 打开后重新另存") from None
+        raise UnreadableFile("corrupt", _("文件已损坏，无法作为 Excel 文件打开；请用 Excel 打开后重新另存")) from None
 
 
 def _column_number(letters: bytes) -> int:
@@ -233,25 +260,33 @@ def _check_extent(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> int:
             if not chunk:
                 break
     rows, columns = max_row + implicit_rows, max_column + implicit_cells
-    sheet = "工作表" if not entry.filename else entry.filename.rsplit("/", 1)[-1].removesuffix(".xml")
-    return _check_rectangle(f"{sheet} ", rows, columns)
+    sheet = _("工作表") if not entry.filename else entry.filename.rsplit("/", 1)[-1].removesuffix(".xml")
+    return _check_rectangle(sheet, rows, columns, part=True)
 
 
-def _check_rectangle(sheet: str, rows: int, columns: int) -> int:
-    """A sheet's used rectangle within the bounds (sheet: how the messages name it); returns its cell count."""
+def _check_rectangle(sheet: str, rows: int, columns: int, *, part: bool = False) -> int:
+    """A sheet's used rectangle within the bounds; returns its cell count. sheet: the sheet's name, or with part
+    its worksheet part's (an .xlsx's sheet1), which the messages name unquoted."""
+    numbers = {"sheet": sheet, "max": f"{MAX_ROWS:,}", "rows": f"{rows:,}", "columns": f"{columns:,}"}
     if rows > MAX_ROWS:
-        raise UnreadableFile("too_large", f"{sheet}的行数太多：最多 {MAX_ROWS:,} 行，现在用到了第 {rows:,} 行")
+        message = (_("%(sheet)s 的行数太多：最多 %(max)s 行，现在用到了第 %(rows)s 行") if part else
+                   _("工作表“%(sheet)s”的行数太多：最多 %(max)s 行，现在用到了第 %(rows)s 行"))
+        raise UnreadableFile("too_large", message % numbers)
     if rows * columns > MAX_CELLS:
-        raise UnreadableFile("too_large", f"{sheet}的表格范围过大（{rows:,} 行 × {columns:,} 列）；"
-                                          f"请删除远处的空白格式或多余内容后重新另存")
+        message = (_("%(sheet)s 的表格范围过大（%(rows)s 行 × %(columns)s 列）；"
+                     "请删除远处的空白格式或多余内容后重新另存") if part else
+                   _("工作表“%(sheet)s”的表格范围过大（%(rows)s 行 × %(columns)s 列）；"
+                     "请删除远处的空白格式或多余内容后重新另存"))
+        raise UnreadableFile("too_large", message % numbers)
     return rows * columns
 
 
 def _check_workbook(cells: int) -> None:
     if cells > MAX_WORKBOOK_CELLS:
-        raise UnreadableFile("too_large", f"工作簿中各工作表的表格范围过大：合计 {cells:,} 个单元格，"
-                                          f"最多 {MAX_WORKBOOK_CELLS:,} 个；请删除多余的工作表、远处的空白格式"
-                                          f"或多余内容后重新另存，或拆分后分批导入")
+        raise UnreadableFile("too_large", _("工作簿中各工作表的表格范围过大：合计 %(cells)s 个单元格，"
+                                            "最多 %(max)s 个；请删除多余的工作表、远处的空白格式"
+                                            "或多余内容后重新另存，或拆分后分批导入")
+                             % {"cells": f"{cells:,}", "max": f"{MAX_WORKBOOK_CELLS:,}"})
 
 
 # --- xls pre-flight -------------------------------------------------------------------------------------------
@@ -300,8 +335,9 @@ def _check_biff(stream: bytes) -> int:
     if encrypted:
         return 0  # calamine stops at FILEPASS, before any sheet, with its password error
     if len(sheets) > MAX_SHEETS:
-        raise UnreadableFile("too_large", f"工作表太多：最多 {MAX_SHEETS:,} 个，现在有 {len(sheets):,} 个；"
-                                          f"请删除多余的工作表后重新另存")
+        raise UnreadableFile("too_large", _("工作表太多：最多 %(max)s 个，现在有 %(count)s 个；"
+                                            "请删除多余的工作表后重新另存")
+                             % {"max": f"{MAX_SHEETS:,}", "count": f"{len(sheets):,}"})
     walked, seen, total = 0, {}, 0
     for offset, name in sheets:
         if offset not in seen:
@@ -310,7 +346,7 @@ def _check_biff(stream: bytes) -> int:
             if walked > len(stream):  # sheets overlap: each read again from another offset
                 raise _corrupt()
         rows, columns, _walked = seen[offset]
-        total += _check_rectangle(f"工作表“{name}”", rows, columns)  # calamine reads every one, even duplicates
+        total += _check_rectangle(name, rows, columns)  # calamine reads every one, even duplicates
     return total
 
 
@@ -390,7 +426,7 @@ def _dimensions(body: bytes) -> tuple[int, int]:
 # --- Excel via calamine ---------------------------------------------------------------------------------------
 
 def _corrupt() -> UnreadableFile:
-    return UnreadableFile("corrupt", "文件已损坏或格式无法识别，无法读取；请用 Excel 打开后重新另存为 .xlsx")
+    return UnreadableFile("corrupt", _("文件已损坏或格式无法识别，无法读取；请用 Excel 打开后重新另存为 .xlsx"))
 
 
 def _read_excel(data: bytes) -> list[Sheet]:
@@ -402,17 +438,17 @@ def _read_excel(data: bytes) -> list[Sheet]:
                 sheet = workbook.get_sheet_by_name(name)
                 end = sheet.end
                 if end is not None and end[0] + 1 > MAX_ROWS:
-                    raise UnreadableFile("too_large", f"工作表“{name}”的行数太多：最多 {MAX_ROWS:,} 行")
+                    raise _too_many_rows(name)
                 rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS + 1)
                 if len(rows) > MAX_ROWS:
-                    raise UnreadableFile("too_large", f"工作表“{name}”的行数太多：最多 {MAX_ROWS:,} 行")
+                    raise _too_many_rows(name)
                 sheets.append(Sheet(name=name, rows=[[None if cell == "" else cell for cell in row] for row in rows]))
         finally:
             workbook.close()
     except UnreadableFile:
         raise
     except python_calamine.PasswordError:
-        raise UnreadableFile("corrupt", "文件设置了密码，无法读取；请去掉密码后重新另存") from None
+        raise UnreadableFile("corrupt", _("文件设置了密码，无法读取；请去掉密码后重新另存")) from None
     except Exception:  # CalamineError and its kin, plus anything the binding raises on a malformed file
         raise _corrupt() from None
     except BaseException as error:  # pyo3 turns a Rust panic into PanicException, a BaseException
@@ -422,12 +458,17 @@ def _read_excel(data: bytes) -> list[Sheet]:
     return sheets
 
 
+def _too_many_rows(name: str) -> UnreadableFile:
+    return UnreadableFile("too_large", _("工作表“%(sheet)s”的行数太多：最多 %(max)s 行")
+                          % {"sheet": name, "max": f"{MAX_ROWS:,}"})
+
+
 # --- CSV ------------------------------------------------------------------------------------------------------
 
 def _read_csv(data: bytes, filename: str) -> Sheet:
     if b"\x00" in data:
-        raise UnreadableFile("wrong_type", "文件扩展名为 .csv，但内容不是文本文件；"
-                                           "如是 Unicode（UTF-16）文本，请另存为 UTF-8 编码的 CSV")
+        raise UnreadableFile("wrong_type", _("文件扩展名为 .csv，但内容不是文本文件；"
+                                             "如是 Unicode（UTF-16）文本，请另存为 UTF-8 编码的 CSV"))
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -435,7 +476,7 @@ def _read_csv(data: bytes, filename: str) -> Sheet:
         except UnicodeDecodeError:
             continue
     else:
-        raise UnreadableFile("encoding", "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV")
+        raise UnreadableFile("encoding", _("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"))
     try:
         delimiter = csv.Sniffer().sniff(text[:64 * 1024], delimiters=",;\t").delimiter
     except csv.Error:
@@ -444,8 +485,9 @@ def _read_csv(data: bytes, filename: str) -> Sheet:
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             if len(rows) >= MAX_ROWS:
-                raise UnreadableFile("too_large", f"行数太多：最多 {MAX_ROWS:,} 行；请拆分后分批导入")
+                raise UnreadableFile("too_large", _("行数太多：最多 %(max)s 行；请拆分后分批导入")
+                                     % {"max": f"{MAX_ROWS:,}"})
             rows.append([None if cell == "" else cell for cell in row])
     except csv.Error:
-        raise UnreadableFile("corrupt", "CSV 文件格式有误（例如引号不配对或单元格过长），无法读取") from None
+        raise UnreadableFile("corrupt", _("CSV 文件格式有误（例如引号不配对或单元格过长），无法读取")) from None
     return Sheet(name=PureWindowsPath(filename or "").stem or "Sheet1", rows=rows)

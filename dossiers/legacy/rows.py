@@ -12,6 +12,8 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from dossiers.legacy import fields, headers
 from dossiers.legacy.mapping import Mapping
 from dossiers.legacy.reading import Sheet
@@ -141,17 +143,20 @@ def _layout(sheet: Sheet, parsed: ParsedFile, mapping: Mapping) -> SheetLayout |
     try:
         index, header_row, above = headers.find_header(sheet.rows, overrides=mapping.columns)
     except headers.HeaderNotFound as error:
-        parsed.skipped.append(SkippedRow(sheet.name, 1, f"整张表未导入：{error}"))
+        parsed.skipped.append(SkippedRow(sheet.name, 1, _("整张表未导入：%(reason)s") % {"reason": error}))
         return None
     header_cells = ["" if cell is None else str(cell).strip() for cell in header_row]
     found = headers.map_headers(header_row, sheet_name=sheet.name, overrides=mapping.columns, context=above)
     if not found.columns.keys() & {"name", "id_number", "head_id_number"} and not _unsure_of_people(found):
-        parsed.skipped.append(SkippedRow(sheet.name, index + 1, "整张表未导入：没有姓名或身份证号码列，"
-                                                                "不是档案名单（如汇总表、统计表）"))
+        parsed.skipped.append(SkippedRow(sheet.name, index + 1, _("整张表未导入：没有姓名或身份证号码列，"
+                                                                  "不是档案名单（如汇总表、统计表）")))
         return None
-    parsed.unknown_columns += [f"{sheet.name}：{text}" for text in found.unknown]
-    parsed.unknown_columns += [f"{sheet.name}：{text}（有歧义，未读取）" for text in found.ambiguous]
-    parsed.unknown_columns += [f"{sheet.name}：{text}（重复的列，只读第一列）" for text in found.duplicates]
+    parsed.unknown_columns += [_("%(sheet)s：%(header)s") % {"sheet": sheet.name, "header": text}
+                               for text in found.unknown]
+    parsed.unknown_columns += [_("%(sheet)s：%(header)s（有歧义，未读取）") % {"sheet": sheet.name, "header": text}
+                               for text in found.ambiguous]
+    parsed.unknown_columns += [_("%(sheet)s：%(header)s（重复的列，只读第一列）")
+                               % {"sheet": sheet.name, "header": text} for text in found.duplicates]
     parsed.headers[sheet.name] = header_cells
     columns = found.columns
     layout = SheetLayout(sheet.name, index, header_cells, columns, _kind(columns), described=found.described)
@@ -192,19 +197,19 @@ def _data_rows(sheet: Sheet, layout: SheetLayout, parsed: ParsedFile):
         if headers.is_blank_row(row):
             continue
         if headers.is_subtotal_row(row):  # a street's or unit's subtotal: the next group follows
-            parsed.skipped.append(SkippedRow(sheet.name, index + 1, "小计行"))
+            parsed.skipped.append(SkippedRow(sheet.name, index + 1, _("小计行")))
             continue
         if headers.is_total_row(row):
-            parsed.skipped.append(SkippedRow(sheet.name, index + 1, "合计行"))
+            parsed.skipped.append(SkippedRow(sheet.name, index + 1, _("合计行")))
             for after in range(index + 1, len(rows)):
                 if not headers.is_blank_row(rows[after]):
-                    parsed.skipped.append(SkippedRow(sheet.name, after + 1, "合计行之后的内容"))
+                    parsed.skipped.append(SkippedRow(sheet.name, after + 1, _("合计行之后的内容")))
             return
         if _is_column_numbers(row):
-            parsed.skipped.append(SkippedRow(sheet.name, index + 1, "栏目编号行（1、2、3…）"))
+            parsed.skipped.append(SkippedRow(sheet.name, index + 1, _("栏目编号行（1、2、3…）")))
             continue
         if _is_footnote(row):
-            parsed.skipped.append(SkippedRow(sheet.name, index + 1, "表尾说明或签字行"))
+            parsed.skipped.append(SkippedRow(sheet.name, index + 1, _("表尾说明或签字行")))
             continue
         yield SourceRow(sheet.name, index + 1, list(row))
 
@@ -393,20 +398,21 @@ def _check_person(person: PersonRecord, layout: SheetLayout) -> None:
     sex = "M" if int(number[16]) % 2 else "F"
     given = values.get("birth_date")
     if given and (given.year, given.month) != (born.year, born.month):
-        source.reject(layout.header_of("birth_date"),
-                      f"出生日期 {given:%Y-%m-%d} 与身份证号码中的出生日期 {born:%Y-%m-%d} 不一致")
+        source.reject(layout.header_of("birth_date"), _("出生日期 %(given)s 与身份证号码中的出生日期 %(born)s 不一致")
+                      % {"given": f"{given:%Y-%m-%d}", "born": f"{born:%Y-%m-%d}"})
     if values.get("sex") and values["sex"] != sex:
-        source.reject(layout.header_of("sex"), "性别与身份证号码不一致（身份证号第 17 位单数为男、双数为女）")
+        source.reject(layout.header_of("sex"), _("性别与身份证号码不一致（身份证号第 17 位单数为男、双数为女）"))
     values["birth_date"], values["sex"] = born, sex
     if layout.kind == "member" and "head_id_number" in layout.columns and not person.head_id:
-        source.reject(layout.header_of("head_id_number"), "户主身份证号不能为空")
+        source.reject(layout.header_of("head_id_number"), _("户主身份证号不能为空"))
 
 
 def _missing_column(layout: SheetLayout, key: str, title: str) -> str:
     unsure = [column.header for column in layout.described if key in column.candidates]
     if unsure:
-        return f"表头中“{'”“'.join(unsure)}”列有歧义，无法确定哪一列是“{title}”：请在预览的列映射中指定"
-    return f"表头中没有“{title}”列"
+        return _("表头中“%(columns)s”列有歧义，无法确定哪一列是“%(field)s”：请在预览的列映射中指定") % {
+            "columns": "”“".join(unsure), "field": title}
+    return _("表头中没有“%(field)s”列") % {"field": title}
 
 
 def _check_household(source: SourceRow, values: dict, layout: SheetLayout) -> None:
@@ -416,14 +422,14 @@ def _check_household(source: SourceRow, values: dict, layout: SheetLayout) -> No
     causes = list(values.pop("causes", ()) or ())
     extra = [code for code in values.pop("secondary_causes", ()) or () if code not in causes]
     if "causes" not in layout.columns:
-        source.reject("主要致困原因", "表头中没有“主要致困原因”列")
+        source.reject("主要致困原因", _("表头中没有“%(field)s”列") % {"field": "主要致困原因"})
     elif not causes and not any(problem.column == layout.header_of("causes") for problem in source.problems):
-        source.reject(layout.header_of("causes"), "主要致困原因不能为空")
+        source.reject(layout.header_of("causes"), _("主要致困原因不能为空"))
     if causes:
         secondary = causes[1:] + extra
         if len(secondary) > 3:
             column = layout.header_of("secondary_causes" if extra else "causes")
-            source.reject(column, f"其他致困原因最多三项，现在有 {len(secondary)} 项")
+            source.reject(column, _("其他致困原因最多三项，现在有 %(count)s 项") % {"count": len(secondary)})
         values["main_cause"], values["secondary_causes"] = causes[0], secondary[:3]
 
 
@@ -434,8 +440,8 @@ def _add_household(record: HouseholdRecord, parsed: ParsedFile, by_head: dict) -
         return
     first = by_head.get(head_id)
     if first is not None:
-        record.source.reject("身份证号码", f"与{_where(first.source)}是同一户（建档职工身份证号相同），"
-                                                  f"同一户只能出现一次")
+        record.source.reject("身份证号码", _("与“%(sheet)s”第 %(row)s 行是同一户（建档职工身份证号相同），"
+                                              "同一户只能出现一次") % _place(first.source))
         return
     by_head[head_id] = record
 
@@ -445,7 +451,7 @@ def _attach_grouped(parsed: ParsedFile, by_head: dict) -> None:
     for member, group in parsed.grouped:
         household = parsed.groups.get((member.source.sheet, group))
         if household is None:
-            member.source.reject("户编号", f"户编号“{group}”的户没有与户主关系为“本人”的行")
+            member.source.reject("户编号", _("户编号“%(group)s”的户没有与户主关系为“本人”的行") % {"group": group})
             parsed.loose_rows.append(member.source)
             continue
         member.head_id = household.head_id or ""
@@ -467,18 +473,22 @@ def _bad_head(head_id: str, parsed: ParsedFile) -> SourceRow | None:
 
 def first_problem(source: SourceRow) -> str:
     problem = source.problems[0]
-    return f"{problem.column}：{problem.reason}" if problem.column else problem.reason
+    if not problem.column:
+        return problem.reason
+    return _("%(column)s：%(reason)s") % {"column": problem.column, "reason": problem.reason}
 
 
 def _attach(member: PersonRecord, by_head: dict, parsed: ParsedFile, after: HouseholdRecord | None = None) -> None:
     household = after if after is not None else by_head.get(member.head_id or "")
     if household is None:
         if member.head_id and (bad := _bad_head(member.head_id, parsed)):
-            member.source.reject("户主身份证号", f"户主的{_where(bad)}有误（{first_problem(bad)}），本户未导入")
+            member.source.reject("户主身份证号", _("户主的“%(sheet)s”第 %(row)s 行有误（%(problem)s），本户未导入")
+                                 % {**_place(bad), "problem": first_problem(bad)})
         elif member.head_id:
-            member.source.reject("户主身份证号", "户主不在本文件中：找不到该户主身份证号对应的家庭")
+            member.source.reject("户主身份证号", _("户主不在本文件中：找不到该户主身份证号对应的家庭"))
         elif not member.source.problems:
-            member.source.reject("户主身份证号", "找不到所属家庭：户主身份证号为空，上方也没有与户主关系为“本人”的行")
+            member.source.reject("户主身份证号",
+                                 _("找不到所属家庭：户主身份证号为空，上方也没有与户主关系为“本人”的行"))
         parsed.loose_rows.append(member.source)
         return
     number = member.id_number
@@ -487,7 +497,8 @@ def _attach(member: PersonRecord, by_head: dict, parsed: ParsedFile, after: Hous
         return
     if number and any(other.id_number == number for other in household.members):
         twin = next(other for other in household.members if other.id_number == number)
-        member.source.reject("身份证号码", f"与{_where(twin.source)}重复：同一户中同一人只能填写一次")
+        member.source.reject("身份证号码", _("与“%(sheet)s”第 %(row)s 行重复：同一户中同一人只能填写一次")
+                             % _place(twin.source))
     household.members.append(member)
 
 
@@ -501,8 +512,9 @@ def _merge_into_head(member: PersonRecord, household: HouseholdRecord) -> None:
             household.head.values[key] = value
 
 
-def _where(source: SourceRow) -> str:
-    return f"“{source.sheet}”第 {source.row} 行"
+def _place(source: SourceRow) -> dict:
+    """The sheet and row of source, for a message's “%(sheet)s”第 %(row)s 行."""
+    return {"sheet": source.sheet, "row": source.row}
 
 
 def check_members_across_households(parsed: ParsedFile) -> None:
@@ -516,9 +528,10 @@ def check_members_across_households(parsed: ParsedFile) -> None:
             if not number or number == household.head_id:
                 continue
             if number in heads and heads[number] is not household:
-                member.source.reject("身份证号码", f"此人是{_where(heads[number].source)}的建档职工，"
-                                                  "不能同时是另一户的成员")
+                member.source.reject("身份证号码", _("此人是“%(sheet)s”第 %(row)s 行的建档职工，不能同时是另一户的成员")
+                                     % _place(heads[number].source))
                 continue
             other = seen.setdefault(number, household)
             if other is not household:
-                member.source.reject("身份证号码", f"此人已在{_where(other.source)}的家庭中，不能同时属于两户")
+                member.source.reject("身份证号码", _("此人已在“%(sheet)s”第 %(row)s 行的家庭中，不能同时属于两户")
+                                     % _place(other.source))

@@ -1,7 +1,8 @@
 """Cell parsers for legacy (pre-system) hardship registers kept in Excel/CSV.
 
 Each parser takes a raw cell — str, int, float, date/datetime or None — and returns a typed value or
-raises CellError with a precise Chinese message. Pure Python: no database, no models.
+raises CellError with a precise message (gettext: Chinese by default, English in an English interface). Pure
+Python: no database, no models.
 """
 
 import calendar
@@ -13,6 +14,7 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from dossiers.choices import Cause
 from hardship import idnumbers
@@ -27,7 +29,7 @@ _NO_AMOUNT = {"无", "没有", "-", "—", "/", "／", "零"}  # what registers 
 
 
 class CellError(ValueError):
-    """A cell that cannot be read; str(error) is the Chinese message."""
+    """A cell that cannot be read; str(error) is the message, in the language active when it was raised."""
 
     def __init__(self, message: str) -> None:
         self.message = message
@@ -59,7 +61,7 @@ def parse_money(raw: object) -> Decimal:
     """金额 → Decimal with 2 places (ROUND_HALF_UP); blank → 0.00. Accepts 12,000 / 1.2万元 / ¥3,600.00."""
     if _is_blank(raw) or (isinstance(raw, str) and _text(raw) in _NO_AMOUNT):
         return Decimal("0.00")
-    unrecognised = CellError(f"金额“{_shown(raw)}”无法识别")
+    unrecognised = CellError(_("金额“%(value)s”无法识别") % {"value": _shown(raw)})
     number = _number(raw)
     if number is not None:
         if isinstance(number, float) and not math.isfinite(number):
@@ -76,7 +78,7 @@ def parse_money(raw: object) -> Decimal:
     else:
         raise unrecognised
     if value < 0:
-        raise CellError("金额不能为负数")
+        raise CellError(_("金额不能为负数"))
     if value >= _MONEY_LIMIT:
         raise unrecognised
     if value == 0:
@@ -90,12 +92,12 @@ def parse_date(raw: object, *, day_default: int = 1) -> datetime.date:
     A missing day becomes day_default (clamped to the month's last day). Blank → CellError.
     """
     if _is_blank(raw):
-        raise CellError("日期不能为空")
+        raise CellError(_("日期不能为空"))
     if isinstance(raw, datetime.datetime):
         return raw.date()
     if isinstance(raw, datetime.date):
         return raw
-    unrecognised = CellError(f"日期“{_shown(raw)}”无法识别")
+    unrecognised = CellError(_("日期“%(value)s”无法识别") % {"value": _shown(raw)})
     number = _number(raw)
     if number is not None:
         return _date_from_number(number, raw, day_default)
@@ -113,32 +115,33 @@ def parse_date(raw: object, *, day_default: int = 1) -> datetime.date:
 
 def _date_from_number(number: int | float, raw: object, day_default: int) -> datetime.date:
     if isinstance(number, float) and not math.isfinite(number):
-        raise CellError(f"日期“{_shown(raw)}”无法识别")
+        raise CellError(_("日期“%(value)s”无法识别") % {"value": _shown(raw)})
     whole = int(number)
     if 1900 <= whole <= 2099 and whole != number:  # Excel turned "1985.03" into the number 1985.03
         year, fraction = repr(float(number)).split(".")
         if fraction == "1":
-            raise CellError(f"日期“{_shown(raw)}”有歧义：Excel 把“{year}.10”和“{year}.1”都存成了数字 {year}.1，"
-                            f"请把该列设为文本格式后重新填写")
+            raise CellError(_("日期“%(value)s”有歧义：Excel 把“%(year)s.10”和“%(year)s.1”都存成了数字 %(year)s.1，"
+                              "请把该列设为文本格式后重新填写") % {"value": _shown(raw), "year": year})
         return _make_date(int(year), int(fraction) if len(fraction) <= 2 else 0, None, raw, day_default)
     if 1900 <= whole <= 2099:
-        raise CellError(f"日期“{_shown(raw)}”缺少月份")
+        raise CellError(_("日期“%(value)s”缺少月份") % {"value": _shown(raw)})
     if 19000101 <= whole <= 20991231 and whole == number:  # 19850307 typed as a number
         return _make_date(whole // 10000, whole // 100 % 100, whole % 100, raw, day_default)
     if not 1 <= whole <= MAX_EXCEL_SERIAL or whole == 60:  # 60 is Excel's non-existent 1900-02-29
-        raise CellError(f"日期“{_shown(raw)}”无效")
+        raise CellError(_("日期“%(value)s”无效") % {"value": _shown(raw)})
     return EXCEL_EPOCH + datetime.timedelta(days=whole if whole > 59 else whole + 1)
 
 
 def _make_date(year: int, month: int, day: int | None, raw: object, day_default: int) -> datetime.date:
     if not 1900 <= year <= 2100 or not 1 <= month <= 12:
-        raise CellError(f"日期“{_shown(raw)}”无效")
+        raise CellError(_("日期“%(value)s”无效") % {"value": _shown(raw)})
     if day is None:
         day = max(1, min(day_default, calendar.monthrange(year, month)[1]))
     try:
         return datetime.date(year, month, day)
     except ValueError:
-        raise CellError(f"日期“{_shown(raw)}”无效：{year}年{month}月没有{day}日") from None
+        raise CellError(_("日期“%(value)s”无效：%(year)s年%(month)s月没有%(day)s日")
+                        % {"value": _shown(raw), "year": year, "month": month, "day": day}) from None
 
 
 YES_WORDS = frozenset({"是", "√", "✓", "✔", "☑", "y", "yes", "1", "有", "true", "是的", "对"})
@@ -162,19 +165,19 @@ def parse_bool(raw: object) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise CellError(f"“{_shown(raw)}”无法识别为是或否，请填写“是”或“否”")
+    raise CellError(_("“%(value)s”无法识别为是或否，请填写“是”或“否”") % {"value": _shown(raw)})
 
 
 def parse_sex(raw: object) -> str:
     """男/男性 → "M", 女/女性 → "F"."""
     if _is_blank(raw):
-        raise CellError("性别不能为空")
+        raise CellError(_("性别不能为空"))
     text = re.sub(r"\s", "", _text(raw)).lower() if isinstance(raw, str) else ""
     if text in ("男", "男性", "男士", "m"):
         return "M"
     if text in ("女", "女性", "女士", "f"):
         return "F"
-    raise CellError(f"性别“{_shown(raw)}”无法识别，应为“男”或“女”")
+    raise CellError(_("性别“%(value)s”无法识别，应为“男”或“女”") % {"value": _shown(raw)})
 
 
 # How registers phrase the causes; "因病致困", "因学致贫" are read as 病, 学 once the 因…致困 frame is taken off.
@@ -227,12 +230,12 @@ def parse_causes(raw: object, aliases: dict[str, int] | None = None) -> list[int
     number = _number(raw)
     if number is not None:
         if not (math.isfinite(number) and number == int(number)):
-            raise CellError(f"致困原因“{_shown(raw)}”无法识别")
+            raise CellError(_("致困原因“%(value)s”无法识别") % {"value": _shown(raw)})
         text = str(int(number))
     elif isinstance(raw, str):
         text = _text(raw)
     else:
-        raise CellError(f"致困原因“{_shown(raw)}”无法识别")
+        raise CellError(_("致困原因“%(value)s”无法识别") % {"value": _shown(raw)})
     names = {**_cause_names(), **(aliases or {})}
     codes: list[int] = []
     for part in _CAUSE_SEPARATORS.split(text):
@@ -248,17 +251,17 @@ def _cause_code(part: str, names: dict[str, int]) -> int:
     match = re.fullmatch(r"([0-9]{1,3})(?![0-9])\W*(.*?)\)?", part)
     code, name = (int(match[1]), match[2]) if match else (None, part)
     if code is not None and code not in Cause.values:
-        raise CellError(f"致困原因编号“{match[1]}”无效，应为 1–10")
+        raise CellError(_("致困原因编号“%(code)s”无效，应为 1–10") % {"code": match[1]})
     if name and name not in names:
         name = _CAUSE_FRAME.sub("", name) or name
     if name and name not in names and code is None and (guessed := _cause_from_words(name)):
         return guessed
     if name and name not in names:
-        error = CellError(f"致困原因“{part}”无法识别")
+        error = CellError(_("致困原因“%(value)s”无法识别") % {"value": part})
         error.value = part  # grouped by this part in the preview, where one mapping fixes every row with it
         raise error
     if code is not None and name and names[name] != code:
-        raise CellError(f"致困原因“{part}”的编号与名称不一致")
+        raise CellError(_("致困原因“%(value)s”的编号与名称不一致") % {"value": part})
     return code if code is not None else names[name]
 
 
@@ -276,7 +279,8 @@ def parse_legacy_category(raw: object) -> str:
         return ""
     text = re.sub(r"\s", "", _text(raw)) if isinstance(raw, str) else None
     if text not in _LEGACY_CATEGORIES:
-        raise CellError(f"困难类别“{_shown(raw)}”无法识别，应为“低保户”“低保边缘户”或“意外致困户”")
+        raise CellError(_("困难类别“%(value)s”无法识别，应为“低保户”“低保边缘户”或“意外致困户”")
+                        % {"value": _shown(raw)})
     return _LEGACY_CATEGORIES[text]
 
 
@@ -290,7 +294,7 @@ def parse_id_number(raw: object) -> str:
     elif isinstance(raw, int) and not isinstance(raw, bool):
         raw = str(raw)
     elif raw is not None and not isinstance(raw, str):
-        raise CellError(f"身份证号码“{_shown(raw)}”无法识别")
+        raise CellError(_("身份证号码“%(value)s”无法识别") % {"value": _shown(raw)})
     if raw and len(raw) == 18 and idnumbers.is_valid_18(raw):
         return raw
     try:
@@ -307,5 +311,6 @@ def parse_text(raw: object, *, max_length: int) -> str:
         raw = int(raw)  # 13800138000.0 → "13800138000"
     text = _WHITESPACE_RUN.sub(" ", _ZERO_WIDTH.sub("", str(raw))).strip()
     if len(text) > max_length:
-        raise CellError(f"内容过长：最多 {max_length} 个字，现在是 {len(text)} 个字")
+        raise CellError(_("内容过长：最多 %(max)s 个字，现在是 %(length)s 个字")
+                        % {"max": max_length, "length": len(text)})
     return text

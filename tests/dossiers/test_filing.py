@@ -429,3 +429,14 @@ def test_it_does_not_show_an_unchanged_bank_card_as_a_change_in_the_history(make
     changed = [c.field for c in object_history(household)[0].changes]
     assert "家庭住址" in changed
     assert "银行卡号" not in changed
+
+
+@pytest.mark.django_db
+def test_another_units_file_names_its_contact_person_and_phone(unions):
+    from dossiers.filing import union_contact
+
+    unit = unions["410105-C01"]
+    unit.contact_person, unit.contact_phone = "赵敏", "0371-63330000"
+    assert union_contact(unit) == f"{unit.name}，联系人 赵敏，电话 0371-63330000"
+    unit.contact_person = unit.contact_phone = ""
+    assert union_contact(unit) == unit.name

@@ -419,3 +419,24 @@ def test_causes_as_registers_word_them(cell, codes):
 def test_an_old_15_digit_id_number_stored_as_a_number_is_read():
     number = "410103690907493"
     assert rows.fields.id_number(float(number)) == rows.fields.id_number(number)
+
+
+@pytest.mark.django_db
+def test_a_batch_is_previewed_and_imported_in_its_uploaders_language(inline_tasks, client_for, county_admin,
+                                                                       unions, standard, county_register):
+    from django.utils import translation
+
+    from dossiers.tasks import preview_batch
+
+    batch = uploaded(client_for(county_admin), county_register["data"], unions["410102"])
+    assert batch.language == "zh-hans"
+    seen = []
+    real = rows.parse_sheets
+    with translation.override("en"):  # a worker's own language must not decide
+        ImportBatch.objects.filter(pk=batch.pk).update(language="zh-hans")
+        batch.refresh_from_db()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(rows, "parse_sheets",
+                          lambda *a, **k: seen.append(translation.get_language()) or real(*a, **k))
+            preview_batch(batch)
+    assert seen == ["zh-hans"]
