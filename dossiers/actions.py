@@ -124,8 +124,9 @@ def _raised(check, *args) -> str:
     return ""
 
 
-# The checks of a move that depend on the day or on other records, in the register's words. The register makes them
-# inside the move (register.submit, finish_notice, request_transfer, open_relapse), where they cannot be called alone.
+# The checks of a move that depend on the day or on other records, in the register's words (the notice's end as the
+# file page has always said it: its last day included). The register makes them inside the move (register.submit,
+# finish_notice, request_transfer, open_relapse), where they cannot be called alone.
 
 def _submission_refusal(household: Household) -> str:
     missing = register.missing_for_submission(household)
@@ -135,7 +136,7 @@ def _submission_refusal(household: Household) -> str:
 def _notice_refusal(household: Household) -> str:
     ends_on = household.notice_ends_on
     if ends_on is None or timezone.localdate() <= ends_on:
-        return _("公示期至 %(date)s 止，期满后才能入档。") % {"date": ends_on.isoformat() if ends_on else "—"}
+        return _("公示至 %(date)s（含）止，期满后方可入档。") % {"date": ends_on.isoformat() if ends_on else "—"}
     if household.objections.filter(upheld__isnull=True).exists():
         return _("还有未核实的公示异议。")
     return ""

@@ -33,7 +33,7 @@ def transition(request: HttpRequest, file_number: str, name: str) -> HttpRespons
     spec = register.TRANSITIONS.get(name)
     if spec is None:
         raise Http404
-    if not actions.is_theirs(household, request.user, spec):
+    if not request.user.has_perm(spec.permission, household):
         raise PermissionDenied
     refusal = actions.refusal(household, request.user, spec)
     if refusal:  # an old link, a back button or a move before its time: say why instead of a dead form

@@ -30,7 +30,7 @@ SUMMARIES = {"insert": _("新建了%(subject)s"), "update": _("修改了%(subjec
 HIDDEN_COLUMNS = {"id", "path", "depth", "first_name", "last_name", "is_staff", "updated_at", "is_open",
                   "register_version", "task_id"}
 # The record a child row belongs to (a member's household): the row's subject and link name it already.
-PARENT_COLUMNS = {"household_id", "roster_id"}
+PARENT_COLUMNS = ("household_id", "roster_id")
 # Columns holding ID numbers: the history shows them masked, like every list.
 ID_NUMBER_COLUMNS = {"id_number", "head_id_number"}
 # Encrypted columns shown masked to their last four digits, as on the file page; other secrets are not shown.
@@ -169,9 +169,8 @@ def _row(event, objects: dict) -> HistoryRow:
 
 
 def _parent(model, data: dict, objects: dict) -> models.Model | None:
-    for column in PARENT_COLUMNS & data.keys():
-        return objects.get((_field_for_column(model, column).related_model, str(data[column])))
-    return None
+    column = next((column for column in PARENT_COLUMNS if data.get(column) is not None), None)
+    return objects.get((_field_for_column(model, column).related_model, str(data[column]))) if column else None
 
 
 def _merged(events: list) -> list:

@@ -107,7 +107,7 @@ def test_the_file_page_shows_the_end_of_the_notice_disabled_until_its_date(new_p
     workflow = page.locator(".workflow")
     expect(workflow.get_by_role("button", name="公示期满，入档")).to_be_disabled()
     expect(workflow.get_by_role("link", name="公示期满，入档")).to_have_count(0)
-    expect(workflow).to_contain_text(f"公示期至 {household.notice_ends_on:%Y-%m-%d} 止，期满后才能入档。")
+    expect(workflow).to_contain_text(f"公示至 {household.notice_ends_on:%Y-%m-%d}（含）止，期满后方可入档。")
     both_widths(page, "file-in-notice")
 
 
