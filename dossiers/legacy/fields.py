@@ -297,22 +297,33 @@ _health_words = choice(Health, gettext_noop("健康状况“%(value)s”无法�
     "大病": "serious", "重病": "serious", "重特大疾病": "serious", "残": "disabled",
 }, blank=str(Health.HEALTHY))
 # Registers name the illness itself (患白血病, 慢阻肺, 智力残疾四级): read its kind from the words.
-_DISABLED = re.compile(r"残")
-_SERIOUS = re.compile(r"癌|瘤|白血病|尿毒症|肾衰|透析|瘫|脑梗|脑出血|脑溢血|器官移植|心衰|肝硬化|重症|渐冻|血友病|"
-                      r"再生障碍|红斑狼疮|植物人|大病|重病|重大疾病")
-_CHRONIC = re.compile(r"^患|坏死|病|症|炎|慢|高血压|糖尿|哮喘|风湿|心梗|中风|肺气肿|结核|痛风|骨质|椎|体弱|术后|"
-                      r"精神分裂|抑郁")
+_HEALTH_WORDS = [
+    (r"残", "disabled"),
+    (r"癌|瘤|白血病|尿毒症|肾衰|透析|瘫|脑梗|脑出血|脑溢血|器官移植|心衰|肝硬化|重症|渐冻|血友病|再生障碍|红斑狼疮|"
+     r"植物人|大病|重病|重大疾病", "serious"),
+    (r"^患|坏死|病|症|炎|慢|高血压|糖尿|哮喘|风湿|心梗|中风|肺气肿|结核|痛风|骨质|椎|体弱|术后|"
+     r"精神分裂|抑郁", "chronic"),
+]
 
 
-def health(raw: object) -> str:
-    try:
-        return _health_words(raw)
-    except CellError:
-        text = _key(raw) or ""
-        for pattern, value in ((_DISABLED, Health.DISABLED), (_SERIOUS, Health.SERIOUS), (_CHRONIC, Health.CHRONIC)):
-            if pattern.search(text):
-                return str(value)
-        raise
+def by_words(parse: Callable[[object], str], words: list[tuple[str, str]]) -> Callable[[object], str]:
+    """parse, and for a cell it cannot read, the value of the first pattern (most specific first) found in it."""
+    patterns = [(re.compile(pattern), value) for pattern, value in words]
+
+    def read(raw: object) -> str:
+        try:
+            return parse(raw)
+        except CellError:
+            text = _key(raw) or ""
+            found = next((value for pattern, value in patterns if pattern.search(text)), None)
+            if found is None:
+                raise
+            return found
+
+    return read
+
+
+health = by_words(_health_words, _HEALTH_WORDS)
 disability = choice(Disability, gettext_noop("残疾类别“%(value)s”无法识别，应为：%(known)s"), {
     "否": "", "无残疾": "", "视力": "visual", "听力": "hearing", "言语": "speech", "肢体": "physical",
     "智力": "intellectual", "精神": "mental", "多重": "multiple",
@@ -337,38 +348,16 @@ _housing_words = choice(HousingType, gettext_noop("住房类型“%(value)s”�
     "借住": "borrowed", "寄住": "borrowed", "无房": "other",
 })
 # Free wording (借住亲友房, 单位公租房, 租住私房): the kind from its words, most specific first.
-_HOUSING = [(re.compile(pattern), value) for pattern, value in (
+housing_type = by_words(_housing_words, [
     (r"借|寄住|亲友", "borrowed"), (r"廉租", "low_rent"), (r"公租|公房|单位宿舍|周转房", "public_rental"),
     (r"租", "private_rental"), (r"无房|无住房", "other"),
-    (r"自有|自购|自建|私房|产权|房改|商品房|经济适用|安置房|祖宅|老宅", "own"))]
-
-
-def housing_type(raw: object) -> str:
-    try:
-        return _housing_words(raw)
-    except CellError:
-        text = _key(raw) or ""
-        for pattern, value in _HOUSING:
-            if pattern.search(text):
-                return value
-        raise
+    (r"自有|自购|自建|私房|产权|房改|商品房|经济适用|安置房|祖宅|老宅", "own")])
 # Free wording (长期病休, 灵活就业打零工, 在外务工): the status from its words, most specific first.
-_WORK = [(re.compile(pattern), value) for pattern, value in (
+work_status = by_words(_work_words, [
     (r"病休|病退|病假", "sick_leave"), (r"内退|离岗", "early_retired"), (r"退休|离休", "retired"),
     (r"下岗", "laid_off"), (r"失业|待业", "unemployed"), (r"农民工", "migrant"),
     (r"学龄前|幼儿|婴儿|托儿", "preschool"), (r"在读|在校|上学|学生|读书|就读", "student"),
-    (r"无业|无工作|家务|无固定", "none"), (r"在职|在岗|上班|务工|打工|灵活就业|个体|就业|工作", "employed"))]
-
-
-def work_status(raw: object) -> str:
-    try:
-        return _work_words(raw)
-    except CellError:
-        text = _key(raw) or ""
-        for pattern, value in _WORK:
-            if pattern.search(text):
-                return value
-        raise
+    (r"无业|无工作|家务|无固定", "none"), (r"在职|在岗|上班|务工|打工|灵活就业|个体|就业|工作", "employed")])
 
 
 area_band = choice(AreaBand, gettext_noop("住房面积档次“%(value)s”无法识别，应为：%(known)s"), {

@@ -335,7 +335,7 @@ def _split(columns: list[Column], own: str, heads: str, member_sheet: bool, hous
 def _pair(columns: list[Column], off_household_sheet: bool) -> dict[int, str]:
     """Column index → "own" | "head" for several ID-number (or name) columns, or {} when the words do not tell."""
     whose = [column.whose for column in columns]
-    if whose.count("head") == 1 and whose.count("head") < len(whose):
+    if whose.count("head") == 1:
         return {c.index: "head" if c.whose == "head" else "own" for c in columns}  # a second own: a duplicate
     if "head" in whose and set(whose) == {"head"}:
         return {c.index: "own" for c in columns}  # 户主姓名 and 职工姓名 on a household sheet: the row's own
