@@ -5,6 +5,8 @@ them run against a throwaway database, hardship_bench (BENCH_DATABASE to use ano
 when two people bench on one server), on the same server as the default connection, so the dev
 data is never touched. It is dropped afterwards unless --keep is given. --households sets
 BENCH_HOUSEHOLDS, the scale of the benches that generate households (each has its own default).
+--reuse runs against the database an earlier --keep run left (and keeps it): a bench that generates
+data skips the generation when the data is already there, so a change can be timed again in minutes.
 """
 
 import argparse
@@ -84,6 +86,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all: {', '.join(available())})")
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help=f"reuse the {BENCH_DATABASE} database an earlier --keep run left (implies --keep)")
     parser.add_argument("--households", type=int, metavar="N",
                         help="households to generate (sets BENCH_HOUSEHOLDS; dossiers 2,500,000, imports 100,000)")
     args = parser.parse_args(argv)
@@ -103,7 +107,11 @@ def main(argv: list[str]) -> int:
     db = settings.DATABASES["default"]
     if db["NAME"] == BENCH_DATABASE:
         parser.error(f"the default database is already named {BENCH_DATABASE}; refusing to drop it")
-    recreate_database(db)
+    if args.reuse:
+        args.keep = True
+        os.environ["BENCH_REUSE"] = "1"
+    else:
+        recreate_database(db)
     db["NAME"] = BENCH_DATABASE
     # Debug cursors record every query; measure what production runs.
     settings.DEBUG = False

@@ -15,13 +15,16 @@ The category is decided on the rounded per-capita figure, the one shown in the r
 explanation never contradicts the category.
 
 The outcome and the exclusions are the vocabulary of dossiers.choices (Outcome, Exclusion), labels included.
-The reasons are kept with the assessment as written, in Chinese, whatever the language of the page.
+The reasons are kept with the assessment as written, in Chinese, whatever the language of the page;
+beside them each line is kept as a code and its figures (`lines`), from which `explanation()` words it
+again in the language of the page that shows it.
 """
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from dossiers.choices import Exclusion, Outcome
 
@@ -48,6 +51,48 @@ INCOME_FIELDS = ("wages", "business", "property", "transfers", "other_income")
 COST_FIELDS = ("illness_costs", "disability_costs", "schooling_costs", "housing_costs", "other_costs")
 # Costs that count towards the accident rule (意外致困).
 HARDSHIP_COST_FIELDS = ("illness_costs", "disability_costs", "other_costs")
+
+
+# The wording of each line of the explanation, by code: rendered in the page's language by explain().
+REASON_WORDING = {
+    "imputed": gettext_noop("成员%(name)s有劳动能力但未就业，按当地最低工资标准 %(min_wage)s 元/月计算全年收入，"
+                            "申报年收入 %(declared)s 元，补计收入 %(gap)s 元"),
+    "household": gettext_noop("家庭人口 %(size)s 人，年度家庭总收入 %(income)s 元（含补计收入 %(imputed)s 元），"
+                              "刚性支出 %(costs)s 元"),
+    "below_line": gettext_noop("人均月收入 %(per_capita)s 元，低于当地低保标准 %(line)s 元"),
+    "below_relative_line": gettext_noop("人均月收入 %(per_capita)s 元，不低于当地低保标准 %(line)s 元，"
+                                        "低于低保标准的 %(multiple)s 倍 %(relative_line)s 元"),
+    "above_relative_line": gettext_noop("人均月收入 %(per_capita)s 元，不低于低保标准的 %(multiple)s 倍 "
+                                        "%(relative_line)s 元"),
+    "accident_costs_over": gettext_noop("家庭申报突发事件、意外或重大疾病，年度致困支出 %(costs)s 元，"
+                                        "超过家庭总收入 %(income)s 元的 %(share)s%%"),
+    "accident_costs_under": gettext_noop("家庭申报突发事件、意外或重大疾病，但年度致困支出 %(costs)s 元，"
+                                         "未超过家庭总收入 %(income)s 元的 %(share)s%%"),
+    "exclusion": gettext_noop("存在排除情形：%(exclusion)s"),
+    "outcome": gettext_noop("认定结果：%(category)s"),
+}
+
+
+def explain(line: dict) -> str:
+    """One line of the explanation ({"code": …, figures…}) in the active language."""
+    figures = {key: value for key, value in line.items() if key != "code"}
+    if "exclusion" in figures:
+        figures["exclusion"] = Exclusion(figures["exclusion"]).label
+    if "category" in figures:
+        figures["category"] = Outcome(figures["category"]).label
+    return gettext(REASON_WORDING[line["code"]]) % figures
+
+
+def explanation(result: dict) -> list[str]:
+    """A stored result's explanation in the active language; a result stored before its lines were kept
+    is shown as it was written."""
+    if "lines" in result:
+        return [explain(line) for line in result["lines"]]
+    return list(result.get("reasons", []))
+
+
+def _line(code: str, **figures) -> dict:
+    return {"code": code, **{key: str(value) for key, value in figures.items()}}
 
 
 @dataclass(frozen=True)
@@ -90,7 +135,8 @@ class AssessmentResult:
     household_size: int
     category: Outcome  # compares equal to the Category of the same value
     exclusions: tuple[Exclusion, ...]
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # in Chinese, as the record of the assessment
+    lines: tuple[dict, ...]  # the same, as codes and figures (see explain)
     ratio_to_line: Decimal  # per_capita_monthly / poverty_line, 2 decimals
     rule_version: str
 
@@ -105,9 +151,15 @@ class AssessmentResult:
             "category_label": source_text(self.category.label),
             "exclusions": [e.value for e in self.exclusions],
             "reasons": list(self.reasons),
+            "lines": list(self.lines),
             "ratio_to_line": str(self.ratio_to_line),
             "rule_version": self.rule_version,
         }
+
+    @property
+    def explained(self) -> list[str]:
+        """The reasons in the active language."""
+        return [explain(line) for line in self.lines]
 
 
 def input_as_dict(data: AssessmentInput) -> dict:
@@ -167,7 +219,7 @@ def _parameters(standard: Standard, relative_multiple, accident_cost_share) -> t
     return poverty_line, min_wage, relative_multiple, accident_cost_share
 
 
-def _imputed_income(members, member_incomes: list[Decimal], min_wage: Decimal, reasons: list[str]) -> Decimal:
+def _imputed_income(members, member_incomes: list[Decimal], min_wage: Decimal, lines: list[dict]) -> Decimal:
     """Able-bodied unemployed members earn at least the minimum wage: the gap to it is added as income."""
     imputed = Decimal(0)
     for member, declared in zip(members, member_incomes, strict=True):
@@ -176,10 +228,8 @@ def _imputed_income(members, member_incomes: list[Decimal], min_wage: Decimal, r
         gap = min_wage * MONTHS - declared
         if gap > 0:
             imputed += gap
-            reasons.append(
-                f"成员{member.name}有劳动能力但未就业，按当地最低工资标准 {_money(min_wage)} 元/月"
-                f"计算全年收入，申报年收入 {_money(declared)} 元，补计收入 {_money(gap)} 元"
-            )
+            lines.append(_line("imputed", name=member.name, min_wage=_money(min_wage), declared=_money(declared),
+                               gap=_money(gap)))
     return imputed
 
 
@@ -202,8 +252,8 @@ def assess(
         standard, relative_multiple, accident_cost_share)
     exclusions = tuple(e for e in Exclusion if e in {Exclusion(x) for x in data.exclusions})
 
-    reasons: list[str] = []
-    imputed = _imputed_income(data.members, member_incomes, min_wage, reasons)
+    lines: list[dict] = []
+    imputed = _imputed_income(data.members, member_incomes, min_wage, lines)
 
     total_income = sum((amounts[n] for n in INCOME_FIELDS), Decimal(0)) + imputed
     rigid_costs = sum((amounts[n] for n in COST_FIELDS), Decimal(0))
@@ -212,51 +262,40 @@ def assess(
     per_capita = _money(exact_per_capita)
     relative_line = poverty_line * relative_multiple
 
-    reasons.append(
-        f"家庭人口 {size} 人，年度家庭总收入 {_money(total_income)} 元"
-        f"（含补计收入 {_money(imputed)} 元），刚性支出 {_money(rigid_costs)} 元"
-    )
+    lines.append(_line("household", size=size, income=_money(total_income), imputed=_money(imputed),
+                       costs=_money(rigid_costs)))
 
     # Income tests, on the published (rounded) per-capita figure.
     if per_capita < poverty_line:
         income_category = Outcome.DEEP
-        reasons.append(f"人均月收入 {per_capita} 元，低于当地低保标准 {_money(poverty_line)} 元")
+        lines.append(_line("below_line", per_capita=per_capita, line=_money(poverty_line)))
     elif per_capita < relative_line:
         income_category = Outcome.RELATIVE
-        reasons.append(
-            f"人均月收入 {per_capita} 元，不低于当地低保标准 {_money(poverty_line)} 元，"
-            f"低于低保标准的 {_plain(relative_multiple)} 倍 {_money(relative_line)} 元"
-        )
+        lines.append(_line("below_relative_line", per_capita=per_capita, line=_money(poverty_line),
+                           multiple=_plain(relative_multiple), relative_line=_money(relative_line)))
     else:
         income_category = Outcome.NOT_ELIGIBLE
-        reasons.append(
-            f"人均月收入 {per_capita} 元，不低于低保标准的 {_plain(relative_multiple)} 倍 "
-            f"{_money(relative_line)} 元"
-        )
+        lines.append(_line("above_relative_line", per_capita=per_capita, multiple=_plain(relative_multiple),
+                           relative_line=_money(relative_line)))
 
     # Accident rule, only when income alone does not qualify.
     category = income_category
     if income_category == Outcome.NOT_ELIGIBLE and data.accident:
-        share_text = f"{_plain(accident_cost_share * 100)}%"
-        if hardship_costs > total_income * accident_cost_share:
+        over = hardship_costs > total_income * accident_cost_share
+        if over:
             category = Outcome.ACCIDENT
-            reasons.append(
-                f"家庭申报突发事件、意外或重大疾病，年度致困支出 {_money(hardship_costs)} 元，"
-                f"超过家庭总收入 {_money(total_income)} 元的 {share_text}"
-            )
-        else:
-            reasons.append(
-                f"家庭申报突发事件、意外或重大疾病，但年度致困支出 {_money(hardship_costs)} 元，"
-                f"未超过家庭总收入 {_money(total_income)} 元的 {share_text}"
-            )
+        lines.append(_line("accident_costs_over" if over else "accident_costs_under", costs=_money(hardship_costs),
+                           income=_money(total_income), share=_plain(accident_cost_share * 100)))
 
     # Exclusions override everything.
     if exclusions:
         category = Outcome.NOT_ELIGIBLE
         for exclusion in exclusions:
-            reasons.append(f"存在排除情形：{source_text(exclusion.label)}")
+            lines.append(_line("exclusion", exclusion=exclusion.value))
 
-    reasons.append(f"认定结果：{source_text(category.label)}")
+    lines.append(_line("outcome", category=category.value))
+    with translation.override(None):  # the record is kept in the source language
+        reasons = [explain(line) for line in lines]
 
     return AssessmentResult(
         per_capita_monthly=per_capita,
@@ -267,6 +306,7 @@ def assess(
         category=category,
         exclusions=exclusions,
         reasons=tuple(reasons),
+        lines=tuple(lines),
         ratio_to_line=_money(exact_per_capita / poverty_line),
         rule_version=RULE_VERSION,
     )

@@ -29,6 +29,7 @@ from dossiers.legacy import headers, values
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry
 from dossiers.legacy.reading import Sheet, read_workbook
 from dossiers.models import Household, Member, RegisterEvent
+from hardship import punctuation
 from hardship.access import scope_path
 from hardship.models import PATH_SEPARATOR, Role, User
 
@@ -115,7 +116,7 @@ def _header(rows: list[list]) -> tuple[int, dict[str, int]] | None:
 def parse_status(raw: object) -> bool:
     """在保/享受/是 → True, 停保/退保/否 → False; anything parse_bool knows (√/×, 1/0) too. Blank is an error."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise values.CellError("低保状态为空，请填写“在保”或“停保”")
+        raise values.CellError(_("低保状态为空，请填写“在保”或“停保”"))
     if isinstance(raw, str):
         text = re.sub(r"\s", "", unicodedata.normalize("NFKC", raw))
         if text in _ON:
@@ -125,20 +126,21 @@ def parse_status(raw: object) -> bool:
     try:
         return values.parse_bool(raw)
     except values.CellError:
-        raise values.CellError(f"低保状态“{str(raw).strip()}”无法识别，请填写“在保”或“停保”") from None
+        message = _("低保状态“%(value)s”无法识别，请填写“在保”或“停保”") % {"value": str(raw).strip()}
+        raise values.CellError(message) from None
 
 
 def _parse_amount(raw: object) -> Decimal:
     amount = values.parse_money(raw)
     if amount > MAX_AMOUNT:
-        raise values.CellError(f"金额“{str(raw).strip()}”过大")
+        raise values.CellError(_("金额“%(value)s”过大") % {"value": str(raw).strip()})
     return amount
 
 
 def _parse_name(raw: object) -> str:
     name = values.parse_text(raw, max_length=64)
     if not name:
-        raise values.CellError("姓名不能为空")
+        raise values.CellError(_("姓名不能为空"))
     return name
 
 
@@ -167,7 +169,7 @@ def read_roster(data: bytes, filename: str) -> ParsedRoster:
     with_data = [sheet.name for sheet, (index, _c) in sheets if _data_rows(sheet, index)]
     if len(with_data) > 1:
         raise RosterError(_("名册有多个工作表（%(names)s）都有数据，请合并到一个工作表后再上传。") % {
-            "names": "、".join(with_data)})
+            "names": punctuation.enumeration_comma().join(with_data)})
     sheet, (header_index, columns) = next(
         ((s, found) for s, found in sheets if s.name in with_data), sheets[0])
     if "amount" not in columns:
@@ -194,7 +196,7 @@ def _read_rows(sheet: Sheet, header_index: int, columns: dict[str, int]) -> Pars
             result.rejected.append({"row": number, **outcome})
         elif outcome.id_number in seen:
             result.rejected.append({"row": number, "column": str(header[columns["id_number"]]).strip(),
-                                    "reason": f"身份证号码与第 {seen[outcome.id_number]} 行重复"})
+                                    "reason": _("身份证号码与第 %(row)d 行重复") % {"row": seen[outcome.id_number]}})
         else:
             seen[outcome.id_number] = number
             result.rows.append(outcome)

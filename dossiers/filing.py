@@ -14,6 +14,7 @@ from dossiers import assessment
 from dossiers.choices import NOT_WORKING, Status
 from dossiers.models import Assessment, FileNumberSequence, Household, LocalStandard, Member
 from dossiers.register import member_is_open
+from hardship import punctuation
 
 
 class FilingError(Exception):
@@ -53,7 +54,7 @@ def union_contact(union) -> str:
         parts.append(_("联系人 %(name)s") % {"name": union.contact_person})
     if union.contact_phone:
         parts.append(_("电话 %(phone)s") % {"phone": union.contact_phone})
-    return "，".join(parts)
+    return punctuation.comma().join(parts)
 
 
 @transaction.atomic

@@ -37,7 +37,7 @@ from dossiers.models import (
     Transfer,
     Visit,
 )
-from hardship import workdays
+from hardship import punctuation, workdays
 from hardship.bulk import copy_rows
 
 REVIEW_STAGES = (Status.SUBMITTED, Status.FIRST_REVIEWED, Status.VISITED, Status.REVIEWED, Status.CIVIL_CHECKED)
@@ -206,7 +206,7 @@ def submit(household: Household, *, by, reason: str = "") -> RegisterEvent:
     _allow(household, "submit", by=by, reason=reason)
     missing = missing_for_submission(household)
     if missing:
-        raise TransitionError(_("还不能提交：") + "；".join(missing) + "。")
+        raise TransitionError(_("还不能提交：%(missing)s。") % {"missing": punctuation.semicolon().join(missing)})
     return _move(household, "submit", to=Status.SUBMITTED, by=by, reason=reason)
 
 
@@ -371,6 +371,8 @@ def decide_objection(objection: Objection, *, by, upheld: bool, decision: str) -
 
 @transition
 def return_for_correction(household: Household, *, by, reason: str) -> RegisterEvent:
+    check_status(household, "return_for_correction")
+    _refuse_own_file(household, by)
     return _move(household, "return_for_correction", to=Status.RETURNED, by=by, reason=reason)
 
 

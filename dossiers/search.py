@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +16,6 @@ from hardship import idnumbers
 from hardship.models import Union
 
 PAGE_SIZE = 25
-MEMBER_MATCH_CAP = 5_000
 COUNT_CAP = 10_000
 
 SAVED_VIEWS = {
@@ -68,10 +68,27 @@ def _apply_search(queryset: QuerySet[Household], text: str) -> QuerySet[Househol
         return queryset.filter(pk__in=Member.objects.filter(id_number=number).values("household_id"))
     if text[:6].isdigit() and "-" in text:
         return queryset.filter(file_number__startswith=text.upper())
-    # The member matches are fetched first, so the OR joins two index scans (BitmapOr) instead of
-    # filtering every household through a subquery.
-    by_member = list(Member.objects.filter(name=text).values_list("household_id", flat=True)[:MEMBER_MATCH_CAP])
-    return queryset.filter(Q(head_name__startswith=text) | Q(pk__in=by_member))
+    # Members of the households in scope only: in a county the planner joins the county's few thousand
+    # files with the name's members instead of returning every namesake in the country.
+    namesakes = Member.objects.filter(name=text).order_by()
+    if queryset.query.has_filters():
+        namesakes = namesakes.filter(household__in=queryset.values("pk"))
+    namesakes = namesakes.values("household_id")
+    return queryset.filter(Q(head_name__startswith=text) | Q(AnyOf(F("pk"), ArraySubquery(namesakes))))
+
+
+class AnyOf(Lookup):
+    """`pk = ANY(ARRAY(subquery))`. PostgreSQL runs the subquery once (an InitPlan) and probes the primary key
+    with its result, so the OR with the head's name stays a BitmapOr of two index scans; `pk IN (subquery)`
+    would instead test the subquery against every household in scope, row by row."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
 def apply_saved_view(queryset: QuerySet[Household], user, view: str) -> QuerySet[Household]:
@@ -137,5 +154,7 @@ def paginate(queryset: QuerySet, page_number: int) -> Page:
     page_number = max(1, page_number)
     start = (page_number - 1) * PAGE_SIZE
     rows = list(queryset[start:start + PAGE_SIZE])
+    if len(rows) < PAGE_SIZE and (rows or page_number == 1):  # the last page: the rows say how many there are
+        return Page(rows=rows, number=page_number, total=start + len(rows), capped=False)
     total = queryset.order_by()[:COUNT_CAP + 1].count()
     return Page(rows=rows, number=page_number, total=min(total, COUNT_CAP), capped=total > COUNT_CAP)

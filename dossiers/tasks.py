@@ -17,6 +17,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from dossiers.legacy.importer import ImportReport, import_running, run_import
 from dossiers.legacy.mapping import Mapping
@@ -166,9 +167,24 @@ def run_import_batch(self, batch_id: int) -> str:
 
 STALE_PREVIEW_HOURS = 24
 KEPT_HOURS = STALE_PREVIEW_HOURS  # the rejected rows' cells, and an interrupted import's upload, after it ended
-STALE_ERROR = "导入中断（后台任务超时未完成），没有写入任何数据；请点“重新导入”"
-STALE_PURGED_ERROR = (f"导入中断（后台任务超时未完成），没有写入任何数据；上传的文件已在 {KEPT_HOURS} 小时后删除，"
-                      "如需导入请重新上传")
+
+
+# The jobs below run with no request: their messages are written in the language of the batch's uploader.
+def stale_error(batch: ImportBatch) -> str:
+    with translation.override(batch.language):
+        return _("导入中断（后台任务超时未完成），没有写入任何数据；请点“重新导入”")
+
+
+def stale_purged_error(batch: ImportBatch) -> str:
+    with translation.override(batch.language):
+        return _("导入中断（后台任务超时未完成），没有写入任何数据；上传的文件已在 %(hours)d 小时后删除，"
+                 "如需导入请重新上传") % {"hours": KEPT_HOURS}
+
+
+def expired_preview_error(batch: ImportBatch) -> str:
+    with translation.override(batch.language):
+        return _("预览后 %(hours)d 小时内未确认导入，上传的文件已删除；如需导入请重新上传") % {
+            "hours": STALE_PREVIEW_HOURS}
 
 
 def rejected_rows_expiry(batch: ImportBatch) -> datetime.datetime | None:
@@ -194,9 +210,7 @@ def _expire_previews() -> int:
     cutoff = timezone.now() - datetime.timedelta(hours=STALE_PREVIEW_HOURS)
     stale = ImportBatch.objects.filter(state=State.PREVIEWED, created_at__lt=cutoff).exclude(file="")
     for batch in stale:
-        finish(batch, State.FAILED, {"failure": "expired",
-                                     "error": f"预览后 {STALE_PREVIEW_HOURS} 小时内未确认导入，上传的文件已删除；"
-                                              "如需导入请重新上传"})
+        finish(batch, State.FAILED, {"failure": "expired", "error": expired_preview_error(batch)})
     return len(stale)
 
 
@@ -207,7 +221,7 @@ def _expire_interrupted() -> int:
                                             finished_at__lt=cutoff).exclude(file=""):
         stored = batch.file.name  # unless "重新导入" has just queued it again
         if ImportBatch.objects.filter(pk=batch.pk, state=State.FAILED, file=stored).update(
-                file="", report={**batch.report, "error": STALE_PURGED_ERROR}):
+                file="", report={**batch.report, "error": stale_purged_error(batch)}):
             batch.file.storage.delete(stored)
             purged += 1
     return purged
@@ -249,7 +263,7 @@ def fail_stale_imports() -> int:
         if _since(batch) >= cutoff or (batch.state == State.RUNNING and import_running(batch.union)):
             continue
         failed += ImportBatch.objects.filter(pk=batch.pk, state=batch.state, report=batch.report).update(
-            state=State.FAILED, report={"failure": "stale", "error": STALE_ERROR}, finished_at=timezone.now())
+            state=State.FAILED, report={"failure": "stale", "error": stale_error(batch)}, finished_at=timezone.now())
     if failed:
         logger.warning("Marked %s stale import batch(es) as failed", failed)
     return failed

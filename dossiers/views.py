@@ -16,10 +16,10 @@ from dossiers.filing import FilingError, existing_membership_message, preview, s
 from dossiers.forms import HouseholdForm, MemberFormSet, SearchForm
 from dossiers.models import Household, Member
 from dossiers.search import SAVED_VIEWS, households_for, paginate
-from hardship import idnumbers
+from hardship import idnumbers, punctuation
 from hardship.access import get_visible_or_404
 from hardship.history import file_history
-from hardship.models import AccessRecord
+from hardship.models import AccessRecord, User
 
 
 def _household(request: HttpRequest, file_number: str, *, related: tuple = ()) -> Household:
@@ -51,8 +51,7 @@ def page_number(request: HttpRequest) -> int:
 
 @login_required
 def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
-    household = _household(request, file_number, related=("filed_by", "first_reviewed_by", "reviewed_by", "entered_by",
-                                                               "pending_category_by", "region__parent"))
+    household = with_people(_household(request, file_number, related=("region__parent",)))
     events = list(household.register_events.select_related("actor"))
     assessment = household.assessments.select_related("standard__region", "made_by").first()
     moves = actions_for(household, request.user)
@@ -77,6 +76,18 @@ def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
     return render(request, "dossiers/household_detail.html", context)
 
 
+HOUSEHOLD_PEOPLE = ("filed_by", "first_reviewed_by", "reviewed_by", "entered_by", "pending_category_by")
+
+
+def with_people(household: Household) -> Household:
+    """The file's filer, reviewers and clerk in one query: five more joins in the file's own query cost the
+    planner more (~5 ms with the region and union) than this query takes to run."""
+    people = User.objects.in_bulk({getattr(household, f"{name}_id") for name in HOUSEHOLD_PEOPLE} - {None})
+    for name in HOUSEHOLD_PEOPLE:
+        setattr(household, name, people.get(getattr(household, f"{name}_id")))
+    return household
+
+
 def category_text(household: Household, assessment) -> str:
     """困难类别 as a caseworker reads it: the register's, else what the latest assessment found, else 待评定."""
     if household.category:
@@ -93,7 +104,7 @@ def housing_text(household: Household) -> str:
     """住房: the type and the area that are filled in (an imported file may have neither)."""
     parts = [household.get_housing_type_display() if household.housing_type else "",
              household.get_area_band_display() if household.area_band else ""]
-    return "，".join(part for part in parts if part) or _("未填写")
+    return punctuation.comma().join(part for part in parts if part) or _("未填写")
 
 
 def status_event(household: Household, events: list):
@@ -202,8 +213,7 @@ def reveal_id_number(request: HttpRequest, file_number: str, member_id: int) -> 
 
 @login_required
 def household_print(request: HttpRequest, file_number: str) -> HttpResponse:
-    household = _household(request, file_number, related=("filed_by", "first_reviewed_by", "reviewed_by",
-                                                               "entered_by"))
+    household = with_people(_household(request, file_number))
     members = list(household.members.all())
     head = next(member for member in members if member.is_primary)
     show_full_ids = request.user.has_perm("dossiers.reveal_id_number", household)

@@ -24,6 +24,8 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from hardship import punctuation
+
 ACTION_LABELS = {"insert": _("新建"), "update": _("修改"), "delete": _("删除")}
 SUMMARIES = {"insert": _("新建了%(subject)s"), "update": _("修改了%(subject)s"), "delete": _("删除了%(subject)s")}
 # Internal or derived columns that say nothing to a reader of the history.
@@ -356,7 +358,8 @@ def _display_value(model_field, value, objects) -> str:
         related = objects.get((model_field.related_model, str(value)))
         return str(related) if related is not None else str(_("（已删除的记录）"))
     if isinstance(value, list):
-        return "、".join(_display_value(model_field.base_field, item, objects) for item in value)
+        shown = (_display_value(model_field.base_field, item, objects) for item in value)
+        return punctuation.enumeration_comma().join(shown)
     return _display_scalar(model_field, value)
 
 

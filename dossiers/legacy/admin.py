@@ -413,7 +413,7 @@ def rejected_download(request: HttpRequest, pk: int) -> HttpResponse:
         user=request.user, action=AccessRecord.Action.EXPORT, union=batch.union,
         subject=f"{ImportBatch._meta.verbose_name}：{batch.file_name} 有误的行 × {len(rows)}",
     )
-    name = f"{PureWindowsPath(batch.file_name).stem}_有误的行.xlsx"
+    name = f"{PureWindowsPath(batch.file_name).stem}_{gettext('有误的行')}.xlsx"
     response = HttpResponse(rejected_rows_xlsx(rows), content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"
     return response

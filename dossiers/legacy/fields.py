@@ -38,6 +38,7 @@ from dossiers.choices import (
 from dossiers.legacy import values
 from dossiers.legacy.values import CellError
 from dossiers.models import Household
+from hardship import punctuation
 
 _SPACES = re.compile(r"\s+")
 _FORMULA_ESCAPE = re.compile(r"^'(?=[=+\-@\t\r])")  # the apostrophe our export puts before = + - @
@@ -87,7 +88,7 @@ def choice(choices, unrecognised: str, aliases: dict[str, str] | None = None, bl
         if key is None:
             return blank
         if key not in lookup:
-            known = "、".join(label for label in _labels(choices) if label)
+            known = punctuation.enumeration_comma().join(label for label in _labels(choices) if label)
             raise CellError(_(unrecognised) % {"value": values._shown(raw), "known": known})
         return lookup[key]
 

@@ -323,12 +323,13 @@ def rejected_rows_xlsx(rejected_rows: list[dict]) -> bytes:
         sheet = sheets.get(row["sheet"])
         if sheet is None:
             sheet = sheets[row["sheet"]] = workbook.create_sheet(title=_sheet_title(row["sheet"], sheets))
+            # Not translated: the import reads these two headings back and leaves their columns out.
             sheet.append([*map(_safe, row["headers"]), "错误原因", "原行号"])
         width = max(len(row["headers"]), len(row["cells"]))
         cells = (row["cells"] + [""] * width)[:width]
         sheet.append([*map(_safe, cells), _safe(row["reason"]), row["row"]])
     if not sheets:
-        workbook.create_sheet(title="无有误的行")
+        workbook.create_sheet(title=_("无有误的行"))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

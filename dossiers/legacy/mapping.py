@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dossiers.legacy import fields, headers
+from hardship import punctuation
 
 MAX_COLUMNS = 300
 MAX_VALUES = 500
@@ -84,46 +86,49 @@ class Mapping:
         if data in (None, ""):
             return cls()
         if not isinstance(data, dict) or set(data) - {"columns", "values"}:
-            raise MappingError("映射应为一个含 columns 和 values 的 JSON 对象")
+            raise MappingError(gettext("映射应为一个含 columns 和 values 的 JSON 对象"))
         return cls(_columns(data.get("columns") or {}), _values(data.get("values") or {}))
 
 
 def _text(value: object, what: str) -> str:
     if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise MappingError(f"{what}应为不超过 {MAX_TEXT} 个字的文字")
+        raise MappingError(gettext("%(what)s应为不超过 %(n)d 个字的文字") % {"what": what, "n": MAX_TEXT})
     return value
 
 
 def _columns(data: object) -> dict[str, str]:
     if not isinstance(data, dict) or len(data) > MAX_COLUMNS:
-        raise MappingError(f"columns 应为“列名: 字段”的对象，最多 {MAX_COLUMNS} 列")
+        raise MappingError(gettext("columns 应为“列名: 字段”的对象，最多 %(n)d 列") % {"n": MAX_COLUMNS})
     columns = {}
     for header, key in data.items():
-        normal = headers.normalize_header(_text(header, "列名"))
+        normal = headers.normalize_header(_text(header, gettext("列名")))
         if not normal:
-            raise MappingError("列名不能为空")
-        if _text(key, "字段") and key not in FIELD_LABELS:
-            raise MappingError(f"列“{header}”映射到的字段“{key}”不存在")
+            raise MappingError(gettext("列名不能为空"))
+        if _text(key, gettext("字段")) and key not in FIELD_LABELS:
+            raise MappingError(gettext("列“%(header)s”映射到的字段“%(key)s”不存在") % {"header": header, "key": key})
         columns[normal] = key
     return columns
 
 
 def _values(data: object) -> dict[str, dict[str, str]]:
     if not isinstance(data, dict):
-        raise MappingError("values 应为“字段: {原值: 映射值}”的对象")
+        raise MappingError(gettext("values 应为“字段: {原值: 映射值}”的对象"))
     tables = {}
     for key, table in data.items():
         vocabulary = fields.vocabulary(key) if isinstance(key, str) else None
         if vocabulary is None:
-            raise MappingError(f"字段“{key}”不是可映射取值的字段")
+            raise MappingError(gettext("字段“%(key)s”不是可映射取值的字段") % {"key": key})
         if not isinstance(table, dict) or len(table) > MAX_VALUES:
-            raise MappingError(f"字段“{key}”的取值映射应为对象，最多 {MAX_VALUES} 项")
+            raise MappingError(
+                gettext("字段“%(key)s”的取值映射应为对象，最多 %(n)d 项") % {"key": key, "n": MAX_VALUES})
         checked = {}
         for raw, value in table.items():
-            text = fields._key(_text(raw, "原值"))
-            if _text(value, "映射值") and value not in vocabulary:
-                raise MappingError(f"“{raw}”映射到的“{value}”不是“{FIELD_LABELS[key]}”的取值："
-                                   f"应为 {'、'.join(vocabulary)} 之一")
+            text = fields._key(_text(raw, gettext("原值")))
+            if _text(value, gettext("映射值")) and value not in vocabulary:
+                choices = punctuation.enumeration_comma().join(vocabulary)
+                message = gettext("“%(raw)s”映射到的“%(value)s”不是“%(field)s”的取值：应为 %(choices)s 之一")
+                raise MappingError(message % {"raw": raw, "value": value, "field": FIELD_LABELS[key],
+                                              "choices": choices})
             if text:
                 checked[text] = value
         if checked:

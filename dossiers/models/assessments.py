@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dossiers.assessment import explanation
 from dossiers.models.household import Household
 from dossiers.models.standards import LocalStandard
 from hardship.access import ScopedQuerySet
@@ -52,3 +53,8 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.per_capita_monthly} 元/人·月 {self.final_category}"
+
+    @property
+    def explanation(self) -> list[str]:
+        """The result's reasons in the language of the page."""
+        return explanation(self.result)

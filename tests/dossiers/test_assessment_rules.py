@@ -279,3 +279,29 @@ def test_it_decides_on_the_rounded_figure_it_reports():
     result = assess(household(wages="7199.94"), STANDARD)
     assert result.per_capita_monthly == D("600.00")
     assert result.category == Category.RELATIVE
+
+
+def test_it_words_the_explanation_in_the_language_of_the_page_and_keeps_the_record_in_chinese():
+    members = (worker("李强", "30000"), MemberInput(name="张丽", annual_income=ZERO, able_bodied_unemployed=True))
+    data = household(members=members, wages="30000", illness_costs="50000", accident=True,
+                     exclusions=frozenset({Exclusion.VEHICLE}))
+    result = assess(data, STANDARD)
+    with translation.override("en"):
+        english = result.explained
+        assert result.reasons[-1] == "认定结果：不符合建档标准"  # the record does not follow the page
+    assert english[0].startswith("Member 张丽 can work but has no job")
+    assert "Excluded: " in english[-2] and english[-1] == "Result: Not eligible"
+    assert not any("元" in line or "：" in line for line in english)
+    with translation.override("zh-hans"):
+        assert result.explained == list(result.reasons)
+
+
+def test_it_shows_a_stored_result_in_the_page_language_and_an_older_one_as_written():
+    from dossiers.assessment import explanation
+
+    stored = json.loads(json.dumps(assess(household(2, wages="12300"), STANDARD).as_dict()))
+    with translation.override("en"):
+        below = "Per-capita monthly income 512.50 yuan, below the local dibao line of 600.00 yuan"
+        assert explanation(stored)[1] == below
+        older = {key: value for key, value in stored.items() if key != "lines"}
+        assert explanation(older) == stored["reasons"]

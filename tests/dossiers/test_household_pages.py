@@ -72,9 +72,10 @@ def test_it_shows_the_filer_her_own_review_disabled_with_the_reason(client_for, 
                                                                     walk):
     walk(household, Status.SUBMITTED)
     mine = moves(household, caseworker)
-    assert mine["first_review"] == mine["decline"] == "建档人不能审核自己建立的档案。"
+    assert mine["first_review"] == mine["decline"] == mine["return_for_correction"] == "建档人不能审核自己建立的档案。"
     section = workflow(page_of(client_for(caseworker), url("detail", household)))
     assert url("transition", household, "first_review") not in section
+    assert url("transition", household, "return_for_correction") not in section
     assert "建档人不能审核自己建立的档案。" in section
     assert moves(household, reviewer)["first_review"] == ""
     assert client_for(caseworker).get(url("transition", household, "first_review")).status_code == 403
@@ -274,3 +275,16 @@ def test_it_keeps_the_filer_able_to_finish_her_own_notice(client_for, household,
                                                {"reason": "", "version": household.register_version})
     assert response.status_code == 302
     assert Household.objects.get(pk=household.pk).registered_on == household.notice_ends_on + datetime.timedelta(1)
+
+
+def test_it_explains_the_assessment_and_punctuates_in_the_language_of_the_page(client_for, household, caseworker):
+    client = client_for(caseworker)
+    chinese = page_of(client, url("detail", household))
+    assert "认定结果：" in chinese and "主要：" in chinese
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    for address in (url("detail", household), url("print", household)):
+        english = page_of(client, address)
+        reasons = re.search(r'<ul class="reasons">(.*?)</ul>', english, re.S).group(1)
+        assert "Per-capita monthly income" in reasons and "Result: " in reasons and "认定结果" not in reasons
+        assert "Main: " in english and "主要" not in english
+    assert 'lang="en"' in page_of(client, url("print", household))

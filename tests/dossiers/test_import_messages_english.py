@@ -22,7 +22,7 @@ from dossiers.choices import Relationship, Status
 from dossiers.legacy import assessments, fields, headers, merge, reading, rows, values
 from dossiers.legacy.reading import Sheet, UnreadableFile
 from dossiers.legacy.values import CellError
-from hardship import idnumbers
+from hardship import idnumbers, punctuation
 from hardship.models import Region
 from tests.dossiers.conftest import new_id_number
 
@@ -252,6 +252,9 @@ def marked(monkeypatch):
     for module in (values, fields, rows, reading, merge, assessments, idnumbers):
         monkeypatch.setattr(module, "_", _marking)
     monkeypatch.setattr(headers, "ngettext", lambda singular, plural, n: _marking(singular if n == 1 else plural))
+    # The punctuation joining a message's items stays as written, so that each English message is its Chinese one
+    # with the mark in front.
+    monkeypatch.setattr(punctuation, "pgettext", lambda context, text: text)
 
 
 def _register() -> list[Sheet]:

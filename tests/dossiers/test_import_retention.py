@@ -250,7 +250,7 @@ def test_a_batch_left_running_fails_after_the_timeout_and_runs_again(
     clock.shift(2 * datetime.timedelta(minutes=1))
     assert fail_stale_imports() == 1
     batch.refresh_from_db()
-    assert (batch.state, batch.report) == (State.FAILED, {"failure": "stale", "error": tasks.STALE_ERROR})
+    assert (batch.state, batch.report) == (State.FAILED, {"failure": "stale", "error": tasks.stale_error(batch)})
     assert batch.finished_at == timezone.now() and default_storage.exists(stored)  # kept, to run it again
     assert fail_stale_imports() == 0
     page = client.get(url("batch", batch.pk)).content.decode()

@@ -115,6 +115,17 @@ def test_it_refuses_the_filer_reviewing_their_own_file_at_review(household, walk
     assert fresh(household).status == Status.VISITED
 
 
+@pytest.mark.parametrize("stage", [Status.SUBMITTED, Status.VISITED, Status.IN_NOTICE])
+def test_it_refuses_the_filer_returning_her_own_file(household, walk, caseworker, reviewer, stage):
+    walk(household, stage)
+
+    with pytest.raises(TransitionError, match="建档人不能审核自己建立的档案"):
+        register.return_for_correction(household, by=caseworker, reason="自己发现填错了")
+    assert fresh(household).status == stage
+    register.return_for_correction(household, by=reviewer, reason="收入证明不全")
+    assert fresh(household).status == Status.RETURNED
+
+
 def test_it_records_the_initial_home_visit(household, walk, caseworker):
     walk(household, Status.FIRST_REVIEWED)
 
@@ -867,7 +878,7 @@ def test_it_offers_the_first_review_to_another_caseworker_only(household, walk, 
 
     assert names(register.available_transitions(household, reviewer)) == {
         "first_review", "return_for_correction", "withdraw", "decline"}
-    assert names(register.available_transitions(household, caseworker)) == {"return_for_correction", "withdraw"}
+    assert names(register.available_transitions(household, caseworker)) == {"withdraw"}
 
 
 def test_it_offers_the_exit_decision_to_the_province_only(household, walk, caseworker, supervisor):

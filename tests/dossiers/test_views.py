@@ -55,6 +55,31 @@ def test_it_finds_by_a_spouse_id_number_and_not_by_a_stranger(client_for, househ
     assert not client.get(reverse("dossiers:list"), {"q": "11010519491231002X"}).context["page"].rows
 
 
+def test_it_finds_a_member_by_full_name_in_the_users_subtree_only(client_for, make_household, caseworker, outsider,
+                                                                  unions, national_admin):
+    # 李秀英 is every default household's spouse: two here, one in another county.
+    mine = [make_household(by=caseworker, union=unions["410102-C01"]) for _ in range(2)]
+    theirs = make_household(by=outsider, union=unions["410105-C01"])
+    make_household(by=caseworker, union=unions["410102-C01"], members=[new_member(name="王建军")])
+
+    page = client_for(caseworker).get(reverse("dossiers:list"), {"q": "李秀英"}).context["page"]
+    assert {h.pk for h in page.rows} == {h.pk for h in mine} and (page.total, page.capped) == (2, False)
+    page = client_for(national_admin).get(reverse("dossiers:list"), {"q": "李秀英"}).context["page"]
+    assert {h.pk for h in page.rows} == {*(h.pk for h in mine), theirs.pk} and page.total == 3
+
+
+def test_it_counts_the_matches_of_a_search_beyond_one_page(client_for, make_household, caseworker, unions):
+    for _ in range(27):
+        make_household(by=caseworker, union=unions["410102-C01"])
+    client = client_for(caseworker)
+    first = client.get(reverse("dossiers:list"), {"q": "李秀英"}).context["page"]
+    assert (len(first.rows), first.total, first.has_next, first.last) == (25, 27, True, 2)
+    second = client.get(reverse("dossiers:list"), {"q": "李秀英", "page": 2}).context["page"]
+    assert (len(second.rows), second.total, second.has_next) == (2, 27, False)
+    beyond = client.get(reverse("dossiers:list"), {"q": "李秀英", "page": 5}).context["page"]
+    assert (beyond.rows, beyond.total) == ([], 27)
+
+
 def test_it_filters_by_status_and_saved_view(client_for, make_household, caseworker, unions, walk):
     draft = make_household(by=caseworker, union=unions["410102-C01"])
     in_notice = walk(make_household(by=caseworker, union=unions["410102-C01"]), Status.IN_NOTICE)
