@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pghistory
+import pgtrigger
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -140,7 +141,12 @@ class Role(models.TextChoices):
     CASEWORKER = "caseworker", _("帮扶工作人员")
     SUPERVISOR = "supervisor", _("上级工会负责人")
     ADMIN = "admin", _("系统管理员")
+    SECURITY = "security", _("安全管理员")
     AUDITOR = "auditor", _("审计")
+
+
+# 三员分立: the system administrator and the security administrator run the system and never read the files.
+ROLES_WITHOUT_FILES = (Role.ADMIN, Role.SECURITY)
 
 
 class UserQuerySet(ScopedQuerySet):
@@ -181,6 +187,18 @@ class User(AbstractUser):
     )
     full_name = models.CharField(_("姓名"), max_length=64, blank=True)
     phone = models.CharField(_("联系电话"), max_length=32, blank=True)
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True, editable=False)
+    # A role or unit asked for by an administrator: it takes effect when a security administrator (not the same
+    # person) approves it (三员分立). Until then the account keeps its present role and unit.
+    pending_role = models.CharField(_("待批准的角色"), max_length=16, choices=Role.choices, blank=True, editable=False)
+    pending_home_union = models.ForeignKey(
+        Union, verbose_name=_("待批准的所属单位"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", editable=False,
+    )
+    pending_requested_by = models.ForeignKey(
+        "self", verbose_name=_("申请人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        editable=False,
+    )
 
     objects = HardshipUserManager()
 
@@ -204,7 +222,7 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs) -> None:
         # Admin-site access follows the role; it is never granted on its own.
-        self.is_staff = self.is_superuser or self.role in (Role.ADMIN, Role.AUDITOR)
+        self.is_staff = self.is_superuser or self.role in (Role.ADMIN, Role.SECURITY, Role.AUDITOR)
         super().save(*args, **kwargs)
 
     @property
@@ -232,19 +250,32 @@ class AccessRecordQuerySet(ScopedQuerySet):
 
 
 class AccessRecord(models.Model):
-    """Reads that the audit must see although they change nothing: exports, revealed ID numbers."""
+    """What the audit must see besides the changes: sign-ins, refusals, files opened, exports, reveals, imports.
+
+    Append-only: the database refuses to update or delete a row (only the retention job removes rows older than
+    AUDIT_RETENTION_DAYS, inside pgtrigger.ignore)."""
 
     class Action(models.TextChoices):
         EXPORT = "export", _("导出")
         REVEAL = "reveal", _("查看完整身份证号")
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOGOUT = "logout", _("退出登录")
+        DENIED = "denied", _("拒绝访问")
+        VIEW = "view", _("查看档案")
+        IMPORT = "import", _("导入")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="access_records")
+    user = models.ForeignKey(User, verbose_name=_("用户"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="access_records")
+    username = models.CharField(_("登录名"), max_length=150, blank=True)  # as typed, for a failed sign-in
     action = models.CharField(_("操作"), max_length=16, choices=Action.choices)
     subject = models.CharField(_("对象"), max_length=300)
     union = models.ForeignKey(
         Union, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
     )
+    address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    succeeded = models.BooleanField(_("结果"), default=True)
 
     objects = AccessRecordQuerySet.as_manager()
 
@@ -252,6 +283,9 @@ class AccessRecord(models.Model):
         verbose_name = _("访问记录")
         verbose_name_plural = pgettext_lazy("plural", "访问记录")
         ordering = ["-at"]
+        triggers = [
+            pgtrigger.Protect(name="access_record_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_action_display()} {self.subject}"
