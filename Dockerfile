@@ -50,6 +50,6 @@ EXPOSE 8000
 # SECURE_SSL_REDIRECT is on in production and the host must be allowed: send the
 # proxy's https header and the first allowed host (settings' default includes localhost).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request as u; h = os.environ.get('DJANGO_ALLOWED_HOSTS', 'localhost').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; u.urlopen(u.Request('http://127.0.0.1:8000/health/', headers={'Host': h, 'X-Forwarded-Proto': 'https'}), timeout=4)"]
+  CMD ["python", "-c", "import os, urllib.request as u; h = os.environ.get('DJANGO_ALLOWED_HOSTS', 'localhost').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; u.urlopen(u.Request('http://127.0.0.1:8000/health/?live=1', headers={'Host': h, 'X-Forwarded-Proto': 'https'}), timeout=4)"]
 
 CMD ["gunicorn", "-c", "hardship/gunicorn.conf.py", "hardship.wsgi:application"]

@@ -1,10 +1,12 @@
-"""Reference data of the household file in the admin: the local 低保 standards by period."""
+"""Reference data of the household file in the admin: the local 低保 standards by period, added (never edited) by
+an administrator for their own region or one below it."""
 
 from django.contrib import admin
 from unfold.admin import ModelAdmin
 
 from dossiers.legacy import admin as _legacy_admin  # noqa: F401
 from dossiers.models import LocalStandard
+from hardship.access import regions_of
 
 
 @admin.register(LocalStandard)
@@ -27,6 +29,11 @@ class LocalStandardAdmin(ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("dossiers.change_localstandard")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region":  # only the administrator's own region and those below it
+            kwargs["queryset"] = regions_of(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # assessments refer to the standard they used

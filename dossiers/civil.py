@@ -220,8 +220,10 @@ def create_roster(parsed: ParsedRoster, *, file_name: str, by) -> CivilRoster:
 
 
 def match_entries(roster: CivilRoster, user) -> int:
-    """Point each entry at the open member with its ID number in the user's subtree: one UPDATE for all."""
-    members = Member.objects.visible_to(user).filter(is_open=True, id_number=OuterRef("id_number"))
+    """Point each entry at the open member with its ID number in the roster's subtree (the uploader's: an
+    administrator, who never reads the files, matches them too): one UPDATE for all."""
+    members = Member.objects.filter(household__union__path__startswith=roster.union.path, is_open=True,
+                                    id_number=OuterRef("id_number"))
     return roster.entries.update(member=Subquery(members.values("pk")[:1]),
                                  household=Subquery(members.values("household_id")[:1]))
 
@@ -297,8 +299,8 @@ def not_on_roster(roster: CivilRoster, user) -> QuerySet[Household]:
     """Open files in the roster's subtree recorded as on 低保 with no member on the roster as on 低保."""
     on_roster = CivilRosterEntry.objects.filter(roster=roster, on_dibao=True, id_number=OuterRef("id_number"))
     listed = Member.objects.filter(household=OuterRef("pk")).filter(Exists(on_roster))
-    return (Household.objects.visible_to(user).open()
-            .filter(union__path__startswith=roster.union.path, receives_dibao=True)
+    return (Household.objects.open()
+            .filter(union__path__startswith=work_path(roster, user), receives_dibao=True)
             .exclude(Exists(listed)).select_related("union").order_by("file_number"))
 
 

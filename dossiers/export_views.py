@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET
 
 from dossiers.forms import SearchForm
 from dossiers.legacy.export import WRITERS, ExportFile, export_queryset
-from dossiers.search import households_for
+from dossiers.search import households_for, search_data
+from hardship import audit
 from hardship.models import AccessRecord
 
 # A county (5,000 households, 15,000 people) takes about 4 s as csv and 11 s as xlsx on a busy 2-core machine;
@@ -37,7 +38,7 @@ def export_households(request: HttpRequest, file_format: str) -> HttpResponse:
         raise PermissionDenied
     if file_format not in WRITERS:
         raise Http404
-    form = SearchForm(request.GET or None)
+    form = SearchForm(search_data(request.session, request.GET) or None)
     filters = form.cleaned_data if form.is_valid() else {}
     households = households_for(request.user, filters, request.GET.get("view", ""))
     if households.order_by()[:MAX_HOUSEHOLDS + 1].count() > MAX_HOUSEHOLDS:
@@ -62,5 +63,4 @@ def _record(request: HttpRequest, exported: ExportFile, file_name: str, *, revea
             "households": exported.households, "people": exported.people, "file": file_name}
         if reveal:
             subject += _("，含完整身份证号")
-    AccessRecord.objects.create(user=request.user, action=AccessRecord.Action.EXPORT, subject=subject,
-                                union_id=request.user.home_union_id)
+    audit.record(request, AccessRecord.Action.EXPORT, subject, union=request.user.home_union)

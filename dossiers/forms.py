@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -73,6 +74,9 @@ class HouseholdForm(forms.ModelForm):
         return cleaned
 
 
+MASKED_ID = re.compile(r"\d{6}\*{8}[\dXx]{4}")
+
+
 class MemberForm(forms.ModelForm):
     id_number = forms.CharField(label=_("身份证号"), max_length=40)
 
@@ -89,9 +93,21 @@ class MemberForm(forms.ModelForm):
             "monthly_income": forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
         }
 
+    def __init__(self, *args, masked_ok: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.masked_ok = masked_ok
+        if self.instance.pk and self.instance.id_number:
+            # The form shows a stored number masked, like every page: sent back unchanged, it keeps the number.
+            self.initial["id_number"] = idnumbers.mask(self.instance.id_number)
+
     def clean_id_number(self) -> str:
+        raw = self.cleaned_data["id_number"].strip()
+        if self.instance.pk and self.instance.id_number and raw == idnumbers.mask(self.instance.id_number):
+            raw = self.instance.id_number
+        elif self.masked_ok and MASKED_ID.fullmatch(raw):
+            return raw  # the live assessment of an edit form: the number is not needed to assess
         try:
-            self.parsed_id = idnumbers.parse(self.cleaned_data["id_number"])
+            self.parsed_id = idnumbers.parse(raw)
         except idnumbers.IdNumberError as error:
             raise forms.ValidationError(error.template, code=error.code, params=error.params) from error
         return self.parsed_id.number

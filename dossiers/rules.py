@@ -69,12 +69,13 @@ def not_the_requester(user, transfer=None) -> bool:
 
 casework = (is_caseworker | is_supervisor) & in_scope
 
-rules.add_perm("dossiers.view_household", is_signed_in & in_scope)
+# 三员分立: the system and security administrators never read the files (hardship.access.FileQuerySet).
+rules.add_perm("dossiers.view_household", (is_caseworker | is_supervisor | is_auditor) & in_scope)
 rules.add_perm("dossiers.add_household", is_caseworker)
 rules.add_perm("dossiers.change_household", is_caseworker & in_scope & is_editable)
 rules.add_perm("dossiers.delete_household", rules.always_deny)  # files are closed, never deleted
 rules.add_perm("dossiers.reveal_id_number", (is_caseworker | is_supervisor | is_auditor) & in_scope)
-rules.add_perm("dossiers.export_household", (is_caseworker | is_supervisor | is_admin | is_auditor) & in_scope)
+rules.add_perm("dossiers.export_household", (is_caseworker | is_supervisor | is_auditor) & in_scope)
 rules.add_perm("dossiers.record_visit_note", is_caseworker & in_scope)
 
 rules.add_perm("dossiers.submit", is_caseworker & in_scope)
@@ -100,8 +101,10 @@ rules.add_perm("dossiers.accept_transfer", (is_caseworker | is_supervisor) & rec
 rules.add_perm("dossiers.open_relapse", is_caseworker & in_scope)
 
 rules.add_perm("dossiers.view_localstandard", is_signed_in)
+# A standard is added for a period, within the administrator's own region, and never edited in place: every
+# assessment made on it keeps pointing at the figures it used.
 rules.add_perm("dossiers.add_localstandard", is_admin)
-rules.add_perm("dossiers.change_localstandard", is_admin)
+rules.add_perm("dossiers.change_localstandard", rules.always_deny)
 
 # Legacy registers are imported by administrators, into a union of their own subtree.
 rules.add_perm("dossiers.import_household", is_admin & in_scope)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 from dataclasses import dataclass
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -158,3 +159,28 @@ def paginate(queryset: QuerySet, page_number: int) -> Page:
         return Page(rows=rows, number=page_number, total=start + len(rows), capped=False)
     total = queryset.order_by()[:COUNT_CAP + 1].count()
     return Page(rows=rows, number=page_number, total=min(total, COUNT_CAP), capped=total > COUNT_CAP)
+
+
+# --- the search text stays out of URLs --------------------------------------------------------------------------
+
+REMEMBERED = "household_searches"
+REMEMBERED_SEARCHES = 20
+FILTER_FIELDS = ("q", "status", "category", "cause", "key_group", "flag", "union", "sort")
+
+
+def remember_search(request, data) -> str:
+    """The filters of a search the list's form posted, kept in the session under a short token: the page's URL
+    (browser history, proxy and server logs, the export links) carries the token, never a name or ID number."""
+    searches = request.session.get(REMEMBERED, {})
+    token = secrets.token_urlsafe(6)
+    searches[token] = {key: data[key] for key in FILTER_FIELDS if data.get(key)}
+    request.session[REMEMBERED] = dict(list(searches.items())[-REMEMBERED_SEARCHES:])
+    return token
+
+
+def search_data(session, params) -> dict:
+    """The list's filters: those of the remembered search `?s=` names, then the URL's own (not its text: a search
+    text arrives by POST only)."""
+    data = dict(session.get(REMEMBERED, {}).get(params.get("s", ""), {}))
+    data.update({key: value for key, value in params.items() if key in FILTER_FIELDS and key != "q"})
+    return data

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from dossiers import actions, forms, register
 from dossiers.choices import Status
@@ -125,8 +126,11 @@ def objection_decide(request: HttpRequest, file_number: str, pk: int) -> HttpRes
 
 
 @login_required
+@require_GET
 def incoming_transfers(request: HttpRequest) -> HttpResponse:
     """Files other unions are handing to this user's subtree: the receiver sees only the essentials."""
+    if not request.user.has_perm("dossiers.accept_transfer"):
+        raise PermissionDenied
     home = request.user.home_union
     transfers = Transfer.objects.none() if home is None else (
         Transfer.objects.filter(accepted__isnull=True, to_union__path__startswith=home.path)

@@ -5,18 +5,20 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dossiers.actions import actions_for
 from dossiers.choices import Category, Status
 from dossiers.filing import FilingError, existing_membership_message, preview, save_household
 from dossiers.forms import HouseholdForm, MemberFormSet, SearchForm
 from dossiers.models import Household, Member
-from dossiers.search import SAVED_VIEWS, households_for, paginate
-from hardship import idnumbers, punctuation
+from dossiers.search import SAVED_VIEWS, households_for, paginate, remember_search, search_data
+from hardship import audit, idnumbers, punctuation
 from hardship.access import get_visible_or_404
 from hardship.history import file_history
 from hardship.models import AccessRecord, User
@@ -27,18 +29,39 @@ def _household(request: HttpRequest, file_number: str, *, related: tuple = ()) -
     return get_visible_or_404(queryset, request.user, file_number=file_number)
 
 
+def _require_filing(request: HttpRequest) -> None:
+    """The filing form's helpers (a member row, the live assessment, the ID look-up) serve those who file."""
+    if not (request.user.has_perm("dossiers.add_household") or request.user.has_perm("dossiers.change_household")):
+        raise PermissionDenied
+
+
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def household_list(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET or None)
+    """The list and its search. The search form posts (a name or an ID number never goes into a URL) and the
+    page's address names the search by a token kept in the session (search.remember_search)."""
+    if not request.user.has_perm("dossiers.view_household"):
+        raise PermissionDenied  # 三员分立: the system and security administrators do not read the files
+    view = request.POST.get("view", "") if request.method == "POST" else request.GET.get("view", "")
+    if request.method == "POST":
+        query = QueryDict(mutable=True)
+        query.update({"s": remember_search(request, request.POST), **({"view": view} if view else {})})
+        address = f"{reverse('dossiers:list')}?{query.urlencode()}"
+        if not request.htmx:
+            return redirect(address)
+    else:
+        query = request.GET.copy()
+        query.pop("page", None)
+    data = search_data(request.session, query)
+    form = SearchForm(data or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    view = request.GET.get("view", "")
     page = paginate(households_for(request.user, filters, view), page_number(request))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {"form": form, "page": page, "view": view, "saved_views": SAVED_VIEWS, "query": query.urlencode()}
     template = "dossiers/household_list.html#results" if request.htmx else "dossiers/household_list.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if request.method == "POST":
+        response["HX-Push-Url"] = address
+    return response
 
 
 def page_number(request: HttpRequest) -> int:
@@ -49,7 +72,13 @@ def page_number(request: HttpRequest) -> int:
         return 1
 
 
+# Pages with personal data (the print page has the full ID numbers): no browser or proxy keeps a copy.
+no_store = cache_control(no_store=True, private=True)
+
+
 @login_required
+@require_GET
+@no_store
 def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
     household = with_people(_household(request, file_number, related=("region__parent",)))
     events = list(household.register_events.select_related("actor"))
@@ -73,6 +102,7 @@ def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
         "can_object": request.user.has_perm("dossiers.decide_objection", household),
         "pending_transfer": household.transfers.filter(accepted__isnull=True).select_related("to_union").first(),
     }
+    audit.record(request, AccessRecord.Action.VIEW, household.file_number, union=household.union)
     return render(request, "dossiers/household_detail.html", context)
 
 
@@ -116,6 +146,7 @@ def status_event(household: Household, events: list):
 
 @login_required
 @require_GET
+@no_store
 def household_history(request: HttpRequest, file_number: str) -> HttpResponse:
     """The file's change history, loaded into the file page after it (it is the costliest part to build): its
     latest entries, or all of them (?all=1). Without htmx (a plain link) it is a page of its own with all of them."""
@@ -134,6 +165,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@no_store
 def household_edit(request: HttpRequest, file_number: str) -> HttpResponse:
     household = _household(request, file_number)
     if not request.user.has_perm("dossiers.change_household", household):
@@ -166,6 +198,7 @@ def category_label(value: str) -> str:
 @require_GET
 def member_row(request: HttpRequest) -> HttpResponse:
     """An empty member row for the form, added in place with htmx."""
+    _require_filing(request)
     try:
         index = int(request.GET.get("members-TOTAL_FORMS", "0"))
     except ValueError as error:
@@ -183,8 +216,9 @@ def member_row(request: HttpRequest) -> HttpResponse:
 @require_POST
 def assessment_preview(request: HttpRequest) -> HttpResponse:
     """The assessment as the caseworker types: per-capita income against the local line."""
+    _require_filing(request)
     form = HouseholdForm(request.POST, instance=Household(), user=request.user)
-    formset = MemberFormSet(request.POST, instance=form.instance, prefix="members")
+    formset = MemberFormSet(request.POST, instance=form.instance, prefix="members", form_kwargs={"masked_ok": True})
     context = {}
     if form.is_valid() and formset.is_valid():
         try:
@@ -199,27 +233,28 @@ def assessment_preview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@no_store
 def reveal_id_number(request: HttpRequest, file_number: str, member_id: int) -> HttpResponse:
     household = _household(request, file_number)
     if not request.user.has_perm("dossiers.reveal_id_number", household):
         raise PermissionDenied
     member = get_object_or_404(household.members, pk=member_id)
-    AccessRecord.objects.create(
-        user=request.user, action=AccessRecord.Action.REVEAL, union=household.union,
-        subject=f"{household.file_number} {member.name} {member.masked_id_number}",
-    )
+    subject = f"{household.file_number} {member.name} {member.masked_id_number}"
+    audit.record(request, AccessRecord.Action.REVEAL, subject, union=household.union)
     return HttpResponse(f'<span class="id-number revealed">{member.id_number}</span>')
 
 
 @login_required
+@require_GET
+@no_store
 def household_print(request: HttpRequest, file_number: str) -> HttpResponse:
     household = with_people(_household(request, file_number))
     members = list(household.members.all())
     head = next(member for member in members if member.is_primary)
     show_full_ids = request.user.has_perm("dossiers.reveal_id_number", household)
-    if show_full_ids:  # the paper file carries the full numbers: printing them is a recorded view
-        AccessRecord.objects.create(user=request.user, action=AccessRecord.Action.REVEAL, union=household.union,
-                                    subject=f"{household.file_number} {_('打印档案表')}")
+    # One record: printing the full numbers is a reveal, the masked sheet a view.
+    action = AccessRecord.Action.REVEAL if show_full_ids else AccessRecord.Action.VIEW
+    audit.record(request, action, f"{household.file_number} {_('打印档案表')}", union=household.union)
     context = {
         "household": household, "members": members, "head": head, "show_full_ids": show_full_ids,
         "head_id": head.id_number if show_full_ids else head.masked_id_number,
@@ -241,6 +276,7 @@ def _printed_assessment(household: Household) -> dict:
 def id_lookup(request: HttpRequest) -> HttpResponse:
     """Does a file exist anywhere for this ID number? Only what the user may know is said.
     The number travels by POST, so it never lands in URLs, logs or browser history."""
+    _require_filing(request)
     raw = request.POST.get("id_number", "")
     context = {"raw": raw}
     if raw.strip():

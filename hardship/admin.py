@@ -2,17 +2,20 @@
 unions and users in their subtree, and permissions come from hardship/rules.py."""
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from hardship.access import regions_of
 from hardship.models import AccessRecord, CalendarDay, Heartbeat, Region, Union, User
+from hardship.roles import hold_for_approval
+from hardship.security.sessions import end_sessions_action
 
 admin.site.site_header = _("困难职工解困脱困 · 管理后台")
 admin.site.site_title = _("困难职工帮扶管理")
@@ -68,6 +71,9 @@ class ScopedAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._perm(request, "delete", obj)
 
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404  # out of scope is simply not found, as everywhere else
+
 
 class ReadOnlyMixin:
     """Records written by the system itself (or reference data loaded from files): never edited here."""
@@ -101,6 +107,12 @@ class UnionAdmin(ScopedAdmin):
         # The code and the parent make the materialised path: fixed once the unit exists.
         return ["code", "parent"] if obj else []
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and not request.user.is_superuser:
+            form.base_fields["parent"].required = True  # a new unit lies inside the administrator's subtree
+        return form
+
 
 @admin.register(User)
 class UserAdmin(ScopedAdmin, DjangoUserAdmin):
@@ -112,16 +124,33 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     search_fields = ["username", "full_name", "phone"]
     list_select_related = ["home_union"]
     ordering = ["home_union__path", "username"]
+    actions = [end_sessions_action]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (_("个人信息"), {"fields": ["full_name", "phone", "email"]}),
-        (_("角色与单位"), {"fields": ["role", "home_union", "is_active"]}),
+        (_("角色与单位"), {
+            "fields": ["role", "home_union", "is_active"],
+            "description": _("新建账号、变更角色或单位、重新启用账号，须由安全管理员批准后生效（三员分立）。"),
+        }),
+        (_("待批准的申请"), {"fields": ["pending_role", "pending_home_union", "pending_requested_by"]}),
         (_("登录记录"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"fields": ["username", "full_name", "role", "home_union", "password1", "password2"]}),
+        (None, {
+            "fields": ["username", "full_name", "role", "home_union", "password1", "password2"],
+            "description": _("新账号在安全管理员批准后才能登录（三员分立）。"),
+        }),
     ]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "pending_role", "pending_home_union", "pending_requested_by"]
+
+    def get_list_display(self, request):
+        return [*self.list_display, "pending_role"]
+
+    def save_model(self, request, obj, form, change):
+        before = User.objects.get(pk=obj.pk) if change else None
+        if not request.user.is_superuser and hold_for_approval(obj, by=request.user, before=before):
+            messages.info(request, _("已提交申请：角色、所属单位和启用状态须由安全管理员批准后生效。"))
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Region)
@@ -138,6 +167,12 @@ class RegionAdmin(ReadOnlyMixin, ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("hardship.view_region")
+
+    def get_search_results(self, request, queryset, search_term):
+        # The region picker of a 低保 standard offers only the administrator's own regions.
+        if request.GET.get("model_name") == "localstandard":
+            queryset = queryset & regions_of(request.user)
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(AccessRecord)

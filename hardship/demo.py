@@ -4,6 +4,7 @@ The two demo counties are neighbours in 郑州市 (中原区 and 金水区), so 
 the 中原区 caseworker never sees 金水区, the 郑州市 supervisor sees both.
 """
 
+from django.conf import settings
 from django.db import transaction
 
 from hardship.management.commands.load_regions import load_regions
@@ -52,8 +53,21 @@ DEMO_USERS = [
     ("province", "陈立新", Role.SUPERVISOR, "410000"),
     ("admin", "刘洋", Role.ADMIN, "410102"),
     ("national", "孙志远", Role.ADMIN, "100000"),
+    ("security", "陈静", Role.SECURITY, "410102"),
     ("auditor", "周敏", Role.AUDITOR, "410100"),
 ]
+
+
+# The demo's administrators, security administrator and auditor must pass a second sign-in step. Their
+# authenticator has this fixed, published key (RFC 6238's own test key), so a newcomer can sign in without a
+# phone: `./dev manage demo_code admin` prints the current code. Never for real accounts.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
+
+
+def give_demo_authenticator(user: User) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.get_or_create(user=user, key=DEMO_TOTP_KEY, defaults={"name": "演示验证器", "confirmed": True})
 
 
 def describe_demo_users() -> list[tuple[str, str, str, str]]:
@@ -87,4 +101,6 @@ def load_union_demo() -> str:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        if role in settings.OTP_REQUIRED_ROLES:
+            give_demo_authenticator(user)
     return f"行政区划 {regions} 条，新建工会单位 {unions + len(GRASSROOTS_UNITS)} 个，演示账号 {len(DEMO_USERS)} 个"

@@ -26,6 +26,7 @@ def embedded_database(data_dir: Path | str) -> dict:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        apply_log_settings(conn)
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": DATABASE_NAME,
@@ -34,6 +35,21 @@ def embedded_database(data_dir: Path | str) -> dict:
         "HOST": socket_dir,
         "PORT": str(info.port),
     }
+
+
+# A unique violation logs `Key (id_number)=(...) already exists` and the failing statement with its values: the
+# server's log must not hold ID numbers, so errors are logged tersely and without their statement.
+LOG_SETTINGS = {"log_error_verbosity": "terse", "log_min_error_statement": "panic", "log_statement": "none"}
+
+
+def apply_log_settings(conn) -> None:
+    """Write LOG_SETTINGS to the server's postgresql.auto.conf (ALTER SYSTEM) and reload, if any differs."""
+    current = {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in LOG_SETTINGS}
+    if current == LOG_SETTINGS:
+        return
+    for name, value in LOG_SETTINGS.items():
+        conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    conn.execute("SELECT pg_reload_conf()")
 
 
 def stop_embedded_database(data_dir: Path | str) -> bool:

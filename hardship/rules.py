@@ -36,6 +36,7 @@ def at_national_union(user) -> bool:
 is_caseworker = has_role(Role.CASEWORKER)
 is_supervisor = has_role(Role.SUPERVISOR)
 is_admin = has_role(Role.ADMIN)
+is_security = has_role(Role.SECURITY)
 is_auditor = has_role(Role.AUDITOR)
 is_signed_in = has_role(*Role.values)
 
@@ -45,10 +46,12 @@ rules.add_perm("hardship.add_union", is_admin & in_scope)
 rules.add_perm("hardship.change_union", is_admin & in_scope)
 rules.add_perm("hardship.delete_union", rules.always_deny)  # units are deactivated, never deleted
 
-rules.add_perm("hardship.view_user", (is_admin | is_supervisor | is_auditor) & in_scope)
+rules.add_perm("hardship.view_user", (is_admin | is_security | is_supervisor | is_auditor) & in_scope)
 rules.add_perm("hardship.add_user", is_admin & in_scope)
 rules.add_perm("hardship.change_user", is_admin & in_scope)
 rules.add_perm("hardship.delete_user", rules.always_deny)  # accounts are deactivated, never deleted
+# 三员分立: an administrator asks for a role or a unit, a security administrator (another person) approves it.
+rules.add_perm("hardship.approve_role", is_security & in_scope & not_self)
 
 rules.add_perm("hardship.view_region", is_signed_in)
 rules.add_perm("hardship.view_heartbeat", is_admin)
@@ -59,4 +62,4 @@ rules.add_perm("hardship.view_calendarday", is_signed_in)
 rules.add_perm("hardship.add_calendarday", is_admin & at_national_union)
 rules.add_perm("hardship.change_calendarday", is_admin & at_national_union)
 rules.add_perm("hardship.delete_calendarday", is_admin & at_national_union)
-rules.add_perm("hardship.use_admin_site", is_admin | is_auditor)
+rules.add_perm("hardship.use_admin_site", is_admin | is_security | is_auditor)

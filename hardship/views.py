@@ -1,21 +1,23 @@
-"""Pages of the shared core: the union tree, its export, health (the role home pages are in reporting/)."""
+"""Pages of the shared core: the union tree and its export, the refusal page (the role home pages are in reporting/,
+health in health.py)."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from hardship import audit
 from hardship.access import get_visible_or_404
 from hardship.exports import export_response
-from hardship.models import Union
+from hardship.models import AccessRecord, Union
 from hardship.resources import UnionResource
 
 
 @login_required
+@require_GET
 def union_detail(request: HttpRequest, code: str) -> HttpResponse:
     union = get_visible_or_404(Union.objects.select_related("region", "parent"), request.user, code=code)
     children = list(child_unions_with_counts(request.user, union))
@@ -43,13 +45,6 @@ def union_export(request: HttpRequest, code: str, file_format: str) -> HttpRespo
     return export_response(
         request, UnionResource(), queryset, file_format, filename=f"工会单位_{union.code}_{stamp}",
     )
-
-
-@require_GET
-def health(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 def child_unions_with_counts(user, union: Union):
@@ -83,3 +78,12 @@ def _subtree_count(path_field: str) -> Subquery:
         .values("n")
     )
     return Subquery(inner, output_field=IntegerField())
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    """Every refusal (handler403) is an access record: who, which path (never its query string: it may carry an ID
+    number), from where; the user's own unit, the one the trail of their subtree shows it in."""
+    user = getattr(request, "user", None)
+    union = user.home_union if user is not None and user.is_authenticated else None
+    audit.record(request, AccessRecord.Action.DENIED, f"{request.method} {request.path}", union=union, succeeded=False)
+    return render(request, "403.html", status=403)

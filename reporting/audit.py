@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dossiers.legacy.models import CivilRoster, ImportBatch
 from dossiers.models import Household, RegisterEvent
+from hardship import punctuation
 from hardship.access import scope_path
 from hardship.history import FieldChange, HistoryRow, events_of, to_rows
 from hardship.models import AccessRecord, User
@@ -86,6 +87,7 @@ class Filters:
     kind: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None  # inclusive, a Beijing date
+    action: str = ""  # an AccessRecord.Action: access records of that action only
 
 
 @dataclass
@@ -126,8 +128,7 @@ class TrailPage:
 def trail_page(user, filters: Filters, number: int) -> TrailPage:
     """One page of the user's audit trail: rows of their subtree only, newest first."""
     path = scope_path(user)
-    parts = [] if path is None else [_part(source, path, filters) for source in SOURCES
-                                     if not filters.kind or source.kind == filters.kind]
+    parts = [] if path is None else [_part(source, path, filters) for source in SOURCES if _wanted(source, filters)]
     total = _count(parts)
     capped = total > COUNT_CAP
     last = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
@@ -136,8 +137,16 @@ def trail_page(user, filters: Filters, number: int) -> TrailPage:
     return TrailPage(rows=_rows(keys, path or ""), number=number, total=min(total, COUNT_CAP), capped=capped)
 
 
+def _wanted(source: Source, filters: Filters) -> bool:
+    if filters.action:
+        return source.key == "access"
+    return not filters.kind or source.kind == filters.kind
+
+
 def _part(source: Source, path: str, filters: Filters) -> QuerySet:
     queryset = source.model_class.objects.all()
+    if filters.action:
+        queryset = queryset.filter(action=filters.action)
     if path:
         queryset = queryset.filter(**{f"{source.scope}__startswith": path})
     if filters.users is not None:
@@ -312,8 +321,17 @@ def _access_row(record: AccessRecord, files: dict) -> AuditRow:
     return AuditRow(
         at=record.at, actor=record.user, kind=str(KINDS["access"]),
         summary=f"{record.get_action_display()}：{record.subject}", subject=record.subject, link=link,
-        link_text=link_text,
+        link_text=link_text, note=access_note(record),
     )
+
+
+def access_note(record: AccessRecord) -> str:
+    """Where from and how it ended: "来源地址：10.0.0.7；失败"; the name typed at a failed sign-in too."""
+    parts = [f"{_('来源地址')}{punctuation.colon()}{record.address or '—'}",
+             str(_("成功") if record.succeeded else _("失败"))]
+    if record.username and record.user_id is None:
+        parts.insert(0, f"{_('登录名')}{punctuation.colon()}{record.username}")
+    return punctuation.semicolon().join(parts)
 
 
 READERS = {"register": _read_register_events, "batch": _read_batches, "roster": _read_rosters,
@@ -324,3 +342,35 @@ def users_named(text: str) -> list[int]:
     """The accounts a "who" filter means: a user name, or a person's full name (several people may share one)."""
     text = text.strip()
     return list(User.objects.filter(Q(username__iexact=text) | Q(full_name=text)).values_list("pk", flat=True)[:50])
+
+
+# --- the export of a period's access records -------------------------------------------------------------------
+
+EXPORT_FIELDS = ("at", "user", "username", "address", "action", "subject", "succeeded", "union")
+
+
+def access_records(user, filters: Filters) -> QuerySet:
+    """The access records of the user's subtree that the filters select (who, action, Beijing dates), oldest first."""
+    path = scope_path(user)
+    if path is None:
+        return AccessRecord.objects.none()
+    queryset = _part(SOURCES_BY_KEY["access"], path, filters).select_related("user", "union")
+    return queryset.order_by("at", "pk")
+
+
+def export_headers() -> list[str]:
+    return [str(AccessRecord._meta.get_field(name).verbose_name) for name in EXPORT_FIELDS]
+
+
+def export_row(record: AccessRecord) -> list[str]:
+    """One record as the export writes it, every cell text (escaped by the writer)."""
+    return [
+        timezone.localtime(record.at).strftime("%Y-%m-%d %H:%M:%S"),
+        str(record.user) if record.user else "",
+        record.username or (record.user.get_username() if record.user else ""),
+        record.address or "",
+        str(record.get_action_display()),
+        record.subject,
+        str(_("成功") if record.succeeded else _("失败")),
+        f"{record.union.code} {record.union.name}" if record.union else "",
+    ]

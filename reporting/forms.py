@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hardship.models import AccessRecord
 from reporting.audit import KINDS, Filters, users_named
 
 
@@ -19,6 +20,7 @@ class AuditFilterForm(forms.Form):
     who = forms.CharField(label=_("操作人"), required=False, max_length=150,
                           widget=forms.TextInput(attrs={"placeholder": _("用户名或姓名")}))
     kind = forms.ChoiceField(label=_("类别"), required=False, choices=[("", _("全部")), *KINDS.items()])
+    action = forms.ChoiceField(label=_("操作"), required=False, choices=[("", _("全部")), *AccessRecord.Action.choices])
     date_from = forms.DateField(label=_("起始日期"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("截止日期"), required=False, widget=DateInput())
 
@@ -31,4 +33,4 @@ class AuditFilterForm(forms.Form):
     def filters(self) -> Filters:
         data = self.cleaned_data
         return Filters(users=users_named(data["who"]) if data.get("who") else None, kind=data.get("kind") or "",
-                       date_from=data.get("date_from"), date_to=data.get("date_to"))
+                       date_from=data.get("date_from"), date_to=data.get("date_to"), action=data.get("action") or "")

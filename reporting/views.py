@@ -1,14 +1,23 @@
 """The home page of each role: what to do next, the units below, and for the admin and auditor, oversight."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from dossiers.queues import work_queues
-from hardship.models import Heartbeat, Role, Union, User
+from hardship import audit
+from hardship.exports import CONTENT_TYPES, attachment, table_content
+from hardship.models import AccessRecord, Heartbeat, Role, Union, User
 from hardship.views import child_unions_with_counts
-from reporting.audit import trail_page
+from reporting.audit import access_records, export_headers, export_row, trail_page
 from reporting.forms import AuditFilterForm
 
 HOME_TEMPLATES = {
@@ -20,10 +29,13 @@ HOME_TEMPLATES = {
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.role == Role.AUDITOR:
         return auditor_home(request)
+    if user.role == Role.SECURITY:
+        return redirect("role_requests")
     context = {"home_union": user.home_union}
     if user.home_union_id:
         context["children"] = child_unions_with_counts(user, user.home_union)
@@ -52,6 +64,44 @@ def auditor_home(request: HttpRequest) -> HttpResponse:
     context["who_query"] = query.urlencode()  # a row's actor links to the same filters for that person
     template = HOME_TEMPLATES[Role.AUDITOR] + ("#trail" if request.htmx else "")
     return render(request, template, context)
+
+
+# Half a year of a province's file views is more than one download should carry: narrow the period instead.
+MAX_EXPORT_ROWS = 200_000
+
+
+@login_required
+@require_GET
+@never_cache
+def audit_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    """The access records of the auditor's subtree that the trail's filters select (a period, a person, an action)
+    as xlsx or csv; the download is itself an access record."""
+    if request.user.role != Role.AUDITOR:
+        raise PermissionDenied
+    if file_format not in CONTENT_TYPES:
+        raise Http404
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        return redirect(f"{reverse('home')}?{request.GET.urlencode()}")
+    records = access_records(request.user, form.filters())
+    count = records.order_by()[:MAX_EXPORT_ROWS + 1].count()
+    if count > MAX_EXPORT_ROWS:
+        messages.error(request, _("符合条件的访问记录超过 %(n)s 条，请缩短期间后分批导出。")
+                       % {"n": f"{MAX_EXPORT_ROWS:,}"})
+        return redirect(f"{reverse('home')}?{request.GET.urlencode()}")
+    with translation.override("zh-hans"):  # like every export: Chinese headers and values in either UI language
+        title = str(AccessRecord._meta.verbose_name_plural)
+        content = table_content(file_format, export_headers(),
+                                (export_row(record) for record in records.iterator(chunk_size=2000)), title=title)
+        filename = f"{title}_{_period(form.cleaned_data)}"
+        audit.record(request, AccessRecord.Action.EXPORT, f"{title} × {count}（{filename}.{file_format}）",
+                     union=request.user.home_union)
+    return attachment(content, file_format, filename)
+
+
+def _period(data: dict) -> str:
+    start, end = data.get("date_from"), data.get("date_to") or timezone.localdate()
+    return f"{start:%Y%m%d}-{end:%Y%m%d}" if start else f"{end:%Y%m%d}"
 
 
 def _page_number(request: HttpRequest) -> int:

@@ -84,6 +84,12 @@ def national_admin(unions):
 
 
 @pytest.fixture
+def security_admin(unions):
+    """安全管理员 of the 中原区 union: approves the accounts its administrator asks for (三员分立)."""
+    return _user("security", Role.SECURITY, unions["410102"], "陈静")
+
+
+@pytest.fixture
 def auditor(unions):
     return _user("auditor", Role.AUDITOR, unions["410100"], "周敏")
 
@@ -92,11 +98,37 @@ def auditor(unions):
 def client_for(client):
     """Log the test client in as a given user."""
 
+    from django.contrib.auth.signals import user_logged_in
+
+    from hardship.security.signals import AUDIT_LOGIN, signed_in
+
     def login(user):
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        # Not a sign-in anyone made: no LOGIN access record (tests that count records count their own).
+        user_logged_in.disconnect(dispatch_uid=AUDIT_LOGIN)
+        try:
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        finally:
+            user_logged_in.connect(signed_in, dispatch_uid=AUDIT_LOGIN)
+        _pass_second_factor(client, user)
         return client
 
     return login
+
+
+def _pass_second_factor(client, user):
+    """Mark the session verified the way django_otp.login does, with a TOTP device for a role that requires one
+    (tests/hardship/test_two_factor.py goes through the real step)."""
+    from django.conf import settings
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and user.role in settings.OTP_REQUIRED_ROLES:
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
 
 
 @pytest.fixture(scope="session")

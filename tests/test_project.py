@@ -79,7 +79,8 @@ def test_it_loads_the_real_union_tree_as_demo_data():
     zhengzhou = Union.objects.get(code="410100")
     assert zhengzhou.name == "郑州市总工会" and zhengzhou.parent.code == "410000"
     assert Union.objects.get(code="110101").parent.code == "110000"  # 东城区 sits under 北京市 directly
-    assert set(User.objects.values_list("role", flat=True)) == {"caseworker", "supervisor", "admin", "auditor"}
+    roles = {"caseworker", "supervisor", "admin", "security", "auditor"}
+    assert set(User.objects.values_list("role", flat=True)) == roles
     for union in Union.objects.filter(code__in=["410102-S01", "110101", "100000"]):
         assert union.path == union.compute_path()
 

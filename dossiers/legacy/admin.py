@@ -34,7 +34,7 @@ from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -48,7 +48,7 @@ from dossiers.legacy.layout import HOUSEHOLD_COLUMNS, HOUSEHOLD_SHEET, MEMBER_CO
 from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import MAX_BYTES, UnreadableFile, read_workbook
 from dossiers.tasks import finish, preview_batch, preview_import, run_import_batch
-from hardship import idnumbers
+from hardship import audit, idnumbers
 from hardship.access import get_visible_or_404
 from hardship.admin import ReadOnlyMixin, ScopedAdmin
 from hardship.celery import app as celery_app
@@ -343,6 +343,7 @@ def batch_view(request: HttpRequest, pk: int) -> HttpResponse:
         "batch": batch, "stage": step, "result": result, "progress": task_progress(batch),
         "state_type": STATE_TYPES.get(batch.state),
         "can_import": request.user.has_perm("dossiers.import_household", batch.union),
+        "can_open_files": request.user.has_perm("dossiers.view_household", batch.union),
         "can_restart": step == "finished" and can_restart(batch, result or {}),
         "rejected_gone": rejected_rows_gone_message(batch)
         if step == "finished" and tasks.rejected_rows_gone(batch, result or {}) else "",
@@ -374,10 +375,13 @@ def confirm_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk, ImportBatch.objects.select_related("union").defer("report", "preview"))
     if not request.user.has_perm("dossiers.import_household", batch.union):
         raise PermissionDenied
-    if not confirm_batch(batch):
+    started = confirm_batch(batch)
+    if not started:
         messages.warning(request, _("这份文件已经确认过或已处理完，不会重复导入。"))
     elif ImportBatch.objects.filter(pk=batch.pk, state=State.PREVIEWED).exists():  # _queue_import put it back
         messages.error(request, _("后台任务服务暂时不可用，未能开始导入；请稍后再点“确认导入”。"))
+        started = False
+    _record_import(request, batch, started, gettext_noop("确认导入"))
     return redirect(batch_url(batch))
 
 
@@ -387,11 +391,21 @@ def restart_view(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk, ImportBatch.objects.select_related("union").defer("report", "preview"))
     if not request.user.has_perm("dossiers.import_household", batch.union):
         raise PermissionDenied
-    if not restart_batch(batch):
+    started = restart_batch(batch)
+    if not started:
         messages.warning(request, _("这份文件不是中断的导入，或已重新导入、上传的文件已删除，不能再重新导入。"))
     elif ImportBatch.objects.filter(pk=batch.pk, state=State.PREVIEWED).exists():  # _queue_import put it back
         messages.error(request, _("后台任务服务暂时不可用，未能开始导入；请稍后再点“确认导入”。"))
+        started = False
+    _record_import(request, batch, started, gettext_noop("重新导入"))
     return redirect(batch_url(batch))
+
+
+def _record_import(request: HttpRequest, batch: ImportBatch, started: bool, step: str) -> None:
+    """The import asked for, and whether it was queued (what it then did is on the batch: the trail shows both)."""
+    with translation.override("zh-hans"):  # the trail reads the same in both UI languages
+        subject = f"{ImportBatch._meta.verbose_name}：{batch.file_name}（{_(step)}）"
+    audit.record(request, AccessRecord.Action.IMPORT, subject, union=batch.union, succeeded=started)
 
 
 def rejected_rows_gone_message(batch: ImportBatch) -> str:
@@ -409,10 +423,8 @@ def rejected_download(request: HttpRequest, pk: int) -> HttpResponse:
     if tasks.rejected_rows_gone(batch, batch.report):  # ID numbers and bank cards: kept tasks.KEPT_HOURS only
         messages.warning(request, rejected_rows_gone_message(batch))
         return redirect(batch_url(batch))
-    AccessRecord.objects.create(
-        user=request.user, action=AccessRecord.Action.EXPORT, union=batch.union,
-        subject=f"{ImportBatch._meta.verbose_name}：{batch.file_name} 有误的行 × {len(rows)}",
-    )
+    audit.record(request, AccessRecord.Action.EXPORT,
+                 f"{ImportBatch._meta.verbose_name}：{batch.file_name} 有误的行 × {len(rows)}", union=batch.union)
     name = f"{PureWindowsPath(batch.file_name).stem}_{gettext('有误的行')}.xlsx"
     response = HttpResponse(rejected_rows_xlsx(rows), content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(name)}"

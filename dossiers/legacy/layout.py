@@ -2,14 +2,8 @@
 worker's own details on the household row) and one of the other members, keyed by the primary
 worker's ID number. CSV holds one sheet, so it carries both kinds of row in one table (COMBINED)."""
 
-# Excel (and LibreOffice) run a cell starting with these as a formula: written text gets a leading apostrophe,
-# which the import drops again (dossiers.legacy.fields).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_formula(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_START) else text
-
+# The one escape of every export (hardship.exports), named here too for the household export and the import.
+from hardship.exports import FORMULA_START, escape_formula  # noqa: F401
 
 HOUSEHOLD_SHEET = "家庭档案"
 MEMBER_SHEET = "家庭成员"

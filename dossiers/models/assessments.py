@@ -12,10 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from dossiers.assessment import explanation
 from dossiers.models.household import Household
 from dossiers.models.standards import LocalStandard
-from hardship.access import ScopedQuerySet
+from hardship.access import FileQuerySet
 
 
-class AssessmentQuerySet(ScopedQuerySet):
+class AssessmentQuerySet(FileQuerySet):
     scope_path_lookup = "household__union__path"
 
 

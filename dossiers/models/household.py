@@ -35,12 +35,12 @@ from dossiers.choices import (
 )
 from dossiers.models.standards import money
 from hardship import idnumbers
-from hardship.access import ScopedQuerySet
+from hardship.access import FileQuerySet
 from hardship.fields import EncryptedTextField
 from hardship.models import Region, Union
 
 
-class HouseholdQuerySet(ScopedQuerySet):
+class HouseholdQuerySet(FileQuerySet):
     scope_path_lookup = "union__path"
     SMALL_SUBTREE = 200
 
@@ -48,10 +48,10 @@ class HouseholdQuerySet(ScopedQuerySet):
         """A small subtree (a county, a help centre) is filtered by its union ids, which the
         (union, -updated_at) index serves directly; the whole tree (the national union) needs no
         condition at all; any other large one is filtered by the path join."""
-        from hardship.access import scope_path
+        from hardship.access import reads_files, scope_path
 
         path = scope_path(user)
-        if path:
+        if path and reads_files(user):
             union_ids = list(Union.objects.filter(path__startswith=path)
                              .values_list("pk", flat=True)[:self.SMALL_SUBTREE + 1])
             if len(union_ids) <= self.SMALL_SUBTREE:
@@ -231,7 +231,7 @@ class Household(models.Model):
         return [Cause(code).label for code in self.secondary_causes]
 
 
-class MemberQuerySet(ScopedQuerySet):
+class MemberQuerySet(FileQuerySet):
     scope_path_lookup = "household__union__path"
 
 

@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from dossiers.choices import Status
 from dossiers.models.household import Household
-from hardship.access import ScopedQuerySet
+from hardship.access import FileQuerySet
 from hardship.models import Union
 
 
-class RegisterEventQuerySet(ScopedQuerySet):
+class RegisterEventQuerySet(FileQuerySet):
     scope_path_lookup = "household__union__path"
 
 

@@ -72,7 +72,7 @@ def test_it_lets_the_auditor_filter_the_trail_and_open_a_file(new_page, login, l
     screenshot(page, "auditor-trail")
 
     page.get_by_label("类别").select_option("register")  # reloads the trail alone
-    expect(page).to_have_url(f"{live_server.url}/?who=&kind=register&date_from=&date_to=")
+    expect(page).to_have_url(f"{live_server.url}/?who=&kind=register&action=&date_from=&date_to=")
     expect(page.locator("#trail tbody tr")).to_have_count(7)  # 提交初审 … 公示期满，入档
     page.locator("#trail tbody").get_by_role("link", name="赵敏").first.click()  # only her records
     expect(page.locator("#trail tbody tr")).to_have_count(1)

@@ -12,9 +12,11 @@ import datetime
 import itertools
 import zoneinfo
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from dossiers import register
@@ -230,3 +232,19 @@ def walk(caseworker, reviewer, second_reviewer, supervisor):
                        supervisor=supervisor)
 
     return go
+
+
+def search_params(client, query: dict) -> dict:
+    """The list's GET parameters for a query: a search text is posted first (it never goes in the URL) and the
+    page is then asked for by the token the post answers with."""
+    if not query.get("q"):
+        return dict(query)
+    response = client.post(reverse("dossiers:list"), {"q": query["q"]})
+    assert response.status_code == 302, response.status_code
+    token = parse_qs(urlsplit(response["Location"]).query)["s"][0]
+    return {**{key: value for key, value in query.items() if key != "q"}, "s": token}
+
+
+def search(client, query: dict):
+    """The list page for a query with a search text, as the search form asks for it."""
+    return client.get(reverse("dossiers:list"), search_params(client, query))

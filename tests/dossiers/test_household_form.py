@@ -154,3 +154,29 @@ def test_it_edits_a_draft_and_removes_a_member(client_for, caseworker, unions, s
     response = client.post(reverse("dossiers:edit", args=[household.file_number]), data)
     assert response.status_code == 302
     assert household.members.count() == 2 and household.assessments.count() == 2
+
+
+def test_the_edit_form_shows_the_numbers_masked_and_keeps_them_when_sent_back(client_for, caseworker, unions,
+                                                                              standard):
+    client = client_for(caseworker)
+    client.post(reverse("dossiers:create"), household_post(unions, three_members()))
+    household = Household.objects.get()
+    members = list(household.members.order_by("pk"))
+    page = client.get(reverse("dossiers:edit", args=[household.file_number])).content.decode()
+    assert not [member for member in members if member.id_number in page]
+    assert all(f'value="{idnumbers.mask(member.id_number)}"' in page for member in members)
+
+    data = household_post(unions, three_members(), **{"members-INITIAL_FORMS": "3", "phone": "13900001111"})
+    for index, member in enumerate(members):
+        data[f"members-{index}-id"] = member.pk
+        data[f"members-{index}-id_number"] = idnumbers.mask(member.id_number)
+    preview = client.post(reverse("dossiers:assessment_preview"), data)
+    assert preview.status_code == 200 and preview.context["result"].household_size == 3
+    assert client.post(reverse("dossiers:edit", args=[household.file_number]), data).status_code == 302
+    assert [m.id_number for m in household.members.order_by("pk")] == [m.id_number for m in members]
+    assert Household.objects.get().phone == "13900001111"
+
+    # Another masked value is not a number: it is refused, not stored.
+    data["members-1-id_number"] = "410102********9999"
+    response = client.post(reverse("dossiers:edit", args=[household.file_number]), data)
+    assert response.status_code == 200 and household.members.filter(id_number__contains="*").count() == 0

@@ -68,11 +68,13 @@ def test_it_lists_what_a_preview_will_create_and_update(admin_client, target, im
 
     page = admin_client.get(url("batch", batch.pk)).content.decode()
     assert "将新建的户" in page and "将更新的户" in page and "导入后编号" in page
-    assert reverse("dossiers:detail", args=[file.file_number]) in page and "家庭住址" in page
+    assert file.file_number in page and "家庭住址" in page
+    assert reverse("dossiers:detail", args=[file.file_number]) not in page  # 三员分立: no way into the file
     assert idnumbers.mask(wang.head.id_number) in page and wang.head.id_number not in page
 
 
-def test_it_lists_the_households_an_import_created_with_links_to_their_files(admin_client, imported, county_admin):
+def test_it_lists_the_households_an_import_created_with_links_for_who_may_open_them(admin_client, imported,
+                                                                                  client_for, auditor):
     families, batch = imported
     files = {h.head_id_number: h for h in Household.objects.filter(import_batch=batch)}
     listed = batch.report["created"]
@@ -83,8 +85,10 @@ def test_it_lists_the_households_an_import_created_with_links_to_their_files(adm
     page = admin_client.get(url("batch", batch.pk)).content.decode()
     assert "新建的户" in page and "将新建的户" not in page
     links = [reverse("dossiers:detail", args=[entry["file_number"]]) for entry in listed]
+    assert not any(link in page for link in links)  # the system administrator opens no file
+    page = client_for(auditor).get(url("batch", batch.pk)).content.decode()
     assert all(link in page for link in links)
-    assert all(admin_client.get(link).status_code == 200 for link in links)
+    assert all(client_for(auditor).get(link).status_code == 200 for link in links)
 
 
 def test_it_keeps_the_links_to_the_county_that_imported(client_for, imported, unions):
@@ -125,3 +129,11 @@ def test_it_keeps_the_batch_page_queries_constant(admin_client, target, monkeypa
     confirm(admin_client, batch, django_capture_on_commit_callbacks)
     with django_assert_max_num_queries(12):
         admin_client.get(url("batch", batch.pk))
+
+
+def test_it_lists_the_files_without_links_for_a_system_administrator(client_for, imported, county_admin):
+    _families, batch = imported
+    page = client_for(county_admin).get(url("batch", batch.pk)).content.decode()
+    for entry in batch.report["created"]:  # 三员分立: the numbers, but no way into the files
+        assert entry["file_number"] in page
+        assert reverse("dossiers:detail", args=[entry["file_number"]]) not in page

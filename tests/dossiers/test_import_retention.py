@@ -253,6 +253,7 @@ def test_a_batch_left_running_fails_after_the_timeout_and_runs_again(
     assert (batch.state, batch.report) == (State.FAILED, {"failure": "stale", "error": tasks.stale_error(batch)})
     assert batch.finished_at == timezone.now() and default_storage.exists(stored)  # kept, to run it again
     assert fail_stale_imports() == 0
+    client = client_for(county_admin)  # a new session: an hour idle ended the first one
     page = client.get(url("batch", batch.pk)).content.decode()
     assert "导入中断（后台任务超时未完成），没有写入任何数据；请点“重新导入”" in page
     assert url("restart", batch.pk) in page and "重新导入" in page
@@ -299,8 +300,10 @@ def test_a_batch_whose_task_never_came_fails_too_but_not_one_confirmed_late(
     with django_capture_on_commit_callbacks(execute=False):  # the message never reaches a worker
         client.post(url("confirm", lost.pk))
     clock.shift(3 * HOUR)
+    client = client_for(county_admin)  # a new session each time: three idle hours end one
     late = uploaded(client, register([lf.family("李红梅", sex="女")]), union=target)
     clock.shift(3 * HOUR)  # uploaded 3 hours ago, confirmed just now
+    client = client_for(county_admin)
     with django_capture_on_commit_callbacks(execute=False):
         client.post(url("confirm", late.pk))
     assert fail_stale_imports() == 1

@@ -28,7 +28,7 @@ def demo(settings, tmp_path) -> str:
     return load_demo()
 
 
-def test_it_imports_the_demo_register_as_a_finished_batch_with_rejected_rows(demo, client):
+def test_it_imports_the_demo_register_as_a_finished_batch_with_rejected_rows(demo, client_for):
     batch = ImportBatch.objects.get()
     admin = User.objects.get(username="admin")
     assert (batch.file_name, batch.union.code, batch.uploaded_by, batch.mode, batch.state) == (
@@ -46,8 +46,7 @@ def test_it_imports_the_demo_register_as_a_finished_batch_with_rejected_rows(dem
     assert RegisterEvent.objects.filter(household__import_batch=batch, transition="import").count() == 12
     assert "新建 12 户，有误 2 行" in demo
 
-    client.force_login(admin)
-    response = client.get(reverse("admin:dossiers_importbatch_rejected", args=[batch.pk]))
+    response = client_for(admin).get(reverse("admin:dossiers_importbatch_rejected", args=[batch.pk]))
     assert response.status_code == 200
     rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0].values)
     assert rows[0][-2:] == ("错误原因", "原行号") and len(rows) == 2

@@ -29,7 +29,8 @@ def test_it_names_the_sheet_and_logs_the_export_in_chinese_for_an_english_sessio
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     book = workbook(client.get(reverse("union_export", args=["410100", "xlsx"])))
     assert book.sheetnames == ["工会单位"]
-    assert AccessRecord.objects.get().subject.startswith("工会单位 × 6（工会单位_410100_")
+    record = AccessRecord.objects.get(action=AccessRecord.Action.EXPORT)
+    assert record.subject.startswith("工会单位 × 6（工会单位_410100_")
 
 
 @pytest.mark.usefixtures("standard")

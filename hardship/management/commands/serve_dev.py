@@ -48,6 +48,7 @@ class Command(BaseCommand):
         self.stdout.write(f"\n打开 http://{addrport}/ ，演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, full_name, role_label, union_name in describe_demo_users():
             self.stdout.write(f"  {username:<12} {full_name}  {role_label}  {union_name}")
+        self.stdout.write("系统管理员、安全管理员和审计账号登录时还须输入两步验证码：./dev manage demo_code 用户名")
         try:
             call_command("runserver", addrport)
         finally:

@@ -1,0 +1,154 @@
+"""Every URL the project resolves, for every kind of user and every HTTP method, answers as the access matrix says.
+
+The matrix below has one row per URL name. A URL without a row fails the suite, so each new page adds its row.
+Each row gives the status of a GET and of a POST (an empty, CSRF-valid form) for: anonymous, the filer's
+caseworker (in scope), a caseworker of the sibling county (out of scope), the city supervisor, the county's
+system administrator, its security administrator and the city auditor. PUT, PATCH and DELETE never succeed.
+Nothing here changes data: a POST with an empty form is refused or re-shows the form.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from dossiers.legacy.models import CivilRoster, CivilRosterEntry
+from dossiers.models import Objection, Transfer
+from hardship.models import Heartbeat
+from tests.conftest import _pass_second_factor as pass_second_factor
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PRINCIPALS = ["anonymous", "caseworker", "outsider", "supervisor", "county_admin", "security_admin", "auditor"]
+
+# name: ((GET for each principal), (POST for each principal)), in the order of PRINCIPALS:
+#          anonymous, caseworker, outsider, supervisor, county_admin, security_admin, auditor
+# 302 sign-in, or a redirect after a form (a move that cannot be made now, a decision taken); 403 the role may
+# not; 404 out of the user's scope, or a file the system and security administrators never see (三员分立);
+# 405 the method is not the page's. The file is a draft of 中原区 filed by `caseworker`, in transfer to 金水区.
+MATRIX = {
+    "account_security": ((302, 200, 200, 200, 200, 200, 200), (302, 200, 200, 200, 200, 200, 200)),
+    "audit_export": ((302, 403, 403, 403, 403, 403, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "dossiers:assessment_preview": ((302, 405, 405, 405, 405, 405, 405), (302, 200, 200, 403, 403, 403, 403)),
+    "dossiers:civil_accept": ((302, 405, 405, 405, 405, 405, 405), (302, 302, 404, 403, 403, 403, 403)),
+    "dossiers:civil_accept_all": ((302, 405, 405, 405, 405, 405, 405), (302, 302, 404, 403, 403, 403, 403)),
+    "dossiers:civil_detail": ((302, 200, 404, 403, 200, 403, 403), (302, 405, 405, 405, 405, 405, 405)),
+    "dossiers:civil_list": ((302, 200, 200, 403, 200, 403, 403), (302, 405, 405, 405, 405, 405, 405)),
+    "dossiers:civil_upload": ((302, 200, 200, 403, 200, 403, 403), (302, 200, 200, 403, 200, 403, 403)),
+    "dossiers:create": ((302, 200, 200, 403, 403, 403, 403), (302, 200, 200, 403, 403, 403, 403)),
+    "dossiers:detail": ((302, 200, 404, 200, 404, 404, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "dossiers:edit": ((302, 200, 404, 403, 404, 404, 403), (302, 200, 404, 403, 404, 404, 403)),
+    "dossiers:export": ((302, 200, 200, 200, 403, 403, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "dossiers:history": ((302, 200, 404, 200, 404, 404, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "dossiers:list": ((302, 200, 200, 200, 403, 403, 200), (302, 302, 302, 302, 403, 403, 302)),
+    "dossiers:lookup": ((302, 200, 200, 403, 403, 403, 403), (302, 200, 200, 403, 403, 403, 403)),
+    "dossiers:member_row": ((302, 200, 200, 403, 403, 403, 403), (302, 405, 405, 405, 405, 405, 405)),
+    "dossiers:objection_decide": ((302, 200, 404, 200, 404, 404, 403), (302, 200, 404, 200, 404, 404, 403)),
+    "dossiers:objection_new": ((302, 302, 404, 302, 404, 404, 403), (302, 302, 404, 302, 404, 404, 403)),
+    "dossiers:override_category": ((302, 200, 404, 403, 404, 404, 403), (302, 200, 404, 403, 404, 404, 403)),
+    "dossiers:print": ((302, 200, 404, 200, 404, 404, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "dossiers:reveal": ((302, 405, 405, 405, 405, 405, 405), (302, 200, 404, 200, 404, 404, 200)),
+    "dossiers:transfer_decide": ((302, 404, 404, 404, 404, 404, 404), (302, 404, 302, 302, 404, 404, 404)),
+    "dossiers:transfers": ((302, 200, 200, 200, 403, 403, 403), (302, 405, 405, 405, 405, 405, 405)),
+    "dossiers:transition": ((302, 200, 404, 403, 404, 404, 403), (302, 200, 404, 403, 404, 404, 403)),
+    "health": ((200, 200, 200, 200, 200, 200, 200), (405, 405, 405, 405, 405, 405, 405)),
+    "home": ((302, 200, 200, 200, 200, 302, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "login": ((200, 302, 302, 302, 302, 302, 302), (200, 302, 302, 302, 302, 302, 302)),
+    "logout": ((405, 405, 405, 405, 405, 405, 405), (302, 302, 302, 302, 302, 302, 302)),
+    "otp_disable": ((302, 405, 405, 405, 405, 405, 405), (302, 302, 302, 302, 302, 302, 302)),
+    "otp_setup": ((302, 200, 200, 200, 302, 302, 302), (302, 200, 200, 200, 302, 302, 302)),
+    "otp_verify": ((302, 200, 200, 200, 302, 302, 302), (302, 200, 200, 200, 302, 302, 302)),
+    "password_change": ((302, 200, 200, 200, 200, 200, 200), (302, 200, 200, 200, 200, 200, 200)),
+    "role_request_decide": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 403, 403, 403, 302, 403)),
+    "role_requests": ((302, 403, 403, 403, 403, 200, 403), (302, 405, 405, 405, 405, 405, 405)),
+    "set_language": ((302, 302, 302, 302, 302, 302, 302), (302, 302, 302, 302, 302, 302, 302)),
+    "union_detail": ((302, 200, 404, 200, 200, 200, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "union_export": ((302, 200, 404, 200, 200, 200, 200), (302, 405, 405, 405, 405, 405, 405)),
+}
+
+# The URLs' arguments: the objects the fixture `world` makes.
+ARGUMENTS = {
+    "file_number": "household", "member_id": "member", "pk": None, "entry_pk": "entry", "user_id": "pending",
+    "code": "union", "file_format": "csv", "name": "transition", "decision": "approve",
+}
+
+
+def url_names(patterns=None, namespace=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue  # the admin site: tests/hardship/test_admin_scoping.py
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}", pattern
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    missing = sorted(name for name, _pattern in url_names() if name not in MATRIX)
+    assert not missing, f"URLs without a row in the access matrix: {missing}"
+
+
+@pytest.fixture
+def world(make_household, caseworker, outsider, supervisor, county_admin, security_admin, auditor, unions):
+    household = make_household(by=caseworker, union=unions["410102-C01"])
+    member = household.members.first()
+    objection = Objection.objects.create(household=household, received_on="2026-12-01", content="邻居反映",
+                                         recorded_by=caseworker)
+    transfer = Transfer.objects.create(household=household, from_union=unions["410102-C01"],
+                                       to_union=unions["410105-C01"], reason="搬迁", requested_by=caseworker)
+    roster = CivilRoster.objects.create(union=unions["410102"], uploaded_by=county_admin, file_name="名册.xlsx",
+                                        total_rows=1, rejected=[])
+    entry = CivilRosterEntry.objects.create(roster=roster, row=2, id_number=member.id_number, name=member.name,
+                                            on_dibao=True, household=household, member=member)
+    Heartbeat.objects.create(name="beat")  # the Celery heartbeat /health/ looks for
+    pending = UserFactory(username="pending", home_union=unions["410102-C01"], is_active=False,
+                          pending_role="caseworker", pending_home_union=unions["410102-C01"],
+                          pending_requested_by=county_admin)
+    users = {"caseworker": caseworker, "outsider": outsider, "supervisor": supervisor, "county_admin": county_admin,
+             "security_admin": security_admin, "auditor": auditor}
+    objects = {"household": household.file_number, "member": member.pk, "entry": entry.pk, "pending": pending.pk,
+               "union": "410102-C01", "transition": "submit", "roster": roster.pk, "objection": objection.pk,
+               "transfer": transfer.pk}
+    return users, objects
+
+
+def address(name: str, pattern: URLPattern, objects: dict) -> str:
+    kwargs = {}
+    for argument in pattern.pattern.converters:
+        kind = ARGUMENTS[argument]
+        if argument == "pk":
+            kind = {"objection_decide": "objection", "transfer_decide": "transfer"}.get(name.split(":")[-1],
+                                                                                        "roster")
+        kwargs[argument] = objects.get(kind, kind)
+    return reverse(name, kwargs=kwargs)
+
+
+def client_of(principal: str, users: dict) -> Client:
+    client = Client()
+    if principal != "anonymous":
+        client.force_login(users[principal])
+        pass_second_factor(client, users[principal])  # the roles that need it have passed it
+    return client
+
+
+def observed(world) -> dict:
+    users, objects = world
+    result = {}
+    for name, pattern in url_names():
+        url = address(name, pattern, objects)
+        gets, posts = [], []
+        for principal in PRINCIPALS:
+            client = client_of(principal, users)
+            gets.append(client.get(url).status_code)
+            posts.append(client.post(url, {}).status_code)
+            for method in (client.put, client.patch, client.delete):
+                assert method(url).status_code in (302, 400, 403, 404, 405), (name, principal, method.__name__)
+        result[name] = (tuple(gets), tuple(posts))
+    return result
+
+
+def test_every_url_answers_every_user_and_method_as_the_matrix_says(world):
+    found = observed(world)
+    wrong = {name: (found[name], MATRIX.get(name)) for name in found if found[name] != MATRIX.get(name)}
+    assert not wrong, "\n".join(f"{name}: found {got}, matrix {want}" for name, (got, want) in wrong.items())
