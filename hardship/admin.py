@@ -15,7 +15,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from hardship.access import regions_of
 from hardship.models import AccessRecord, CalendarDay, Heartbeat, Region, Union, User
 from hardship.roles import hold_for_approval
-from hardship.security.sessions import end_sessions_action
+from hardship.security.sessions import end_sessions_action, reset_two_factor_action
 
 admin.site.site_header = _("困难职工解困脱困 · 管理后台")
 admin.site.site_title = _("困难职工帮扶管理")
@@ -124,7 +124,13 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     search_fields = ["username", "full_name", "phone"]
     list_select_related = ["home_union"]
     ordering = ["home_union__path", "username"]
-    actions = [end_sessions_action]
+    actions = [end_sessions_action, reset_two_factor_action]
+
+    def has_end_sessions_permission(self, request) -> bool:
+        return request.user.has_perm("hardship.end_sessions")
+
+    def has_reset_two_factor_permission(self, request) -> bool:
+        return request.user.has_perm("hardship.reset_two_factor")
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (_("个人信息"), {"fields": ["full_name", "phone", "email"]}),

@@ -52,6 +52,8 @@ rules.add_perm("hardship.change_user", is_admin & in_scope)
 rules.add_perm("hardship.delete_user", rules.always_deny)  # accounts are deactivated, never deleted
 # 三员分立: an administrator asks for a role or a unit, a security administrator (another person) approves it.
 rules.add_perm("hardship.approve_role", is_security & in_scope & not_self)
+rules.add_perm("hardship.end_sessions", is_admin | is_security)
+rules.add_perm("hardship.reset_two_factor", is_security)
 
 rules.add_perm("hardship.view_region", is_signed_in)
 rules.add_perm("hardship.view_heartbeat", is_admin)

@@ -182,6 +182,7 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "hardship.views.csrf_failure"  # recorded as a refusal in the access record
 # No inline script, style or event handler: scripts are files of this site, or carry the response's nonce.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -87,3 +87,8 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     union = user.home_union if user is not None and user.is_authenticated else None
     audit.record(request, AccessRecord.Action.DENIED, f"{request.method} {request.path}", union=union, succeeded=False)
     return render(request, "403.html", status=403)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token (CSRF_FAILURE_VIEW): refused and recorded like any other refusal."""
+    return permission_denied(request)

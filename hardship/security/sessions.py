@@ -1,4 +1,4 @@
-"""Ending a user's sessions server-side (the administrator's action on the user list)."""
+"""Ending a user's sessions server-side, and resetting a lost authenticator (actions on the admin's user list)."""
 
 from django.contrib import admin, messages
 from django.contrib.auth import SESSION_KEY
@@ -18,8 +18,29 @@ def end_sessions(users) -> int:
     return len(ended)
 
 
-@admin.action(description=_("强制退出所选用户的全部会话"))
+@admin.action(description=_("强制退出所选用户的全部会话"), permissions=["end_sessions"])
 def end_sessions_action(modeladmin, request, queryset):
     count = end_sessions(queryset)
     modeladmin.message_user(request, ngettext("已结束 %(count)d 个会话。", "已结束 %(count)d 个会话。", count)
                             % {"count": count}, messages.SUCCESS)
+
+
+@admin.action(description=_("重置所选用户的两步验证（手机丢失时）"), permissions=["reset_two_factor"])
+def reset_two_factor_action(modeladmin, request, queryset):
+    """The user's authenticator and recovery codes go, and so do their sessions: a role that needs two steps sets
+    a new authenticator up at the next sign-in. A security administrator's action, written to the access record."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from hardship import audit
+    from hardship.models import AccessRecord
+
+    users = list(queryset.exclude(pk=request.user.pk))
+    for model in (TOTPDevice, StaticDevice):
+        model.objects.filter(user__in=users).delete()
+    end_sessions(queryset.filter(pk__in=[user.pk for user in users]))
+    for user in users:
+        audit.record(request, AccessRecord.Action.LOGOUT, _("重置两步验证：%(user)s") % {"user": user.username},
+                     union=user.home_union)
+    done = ngettext("已重置 %(count)d 个账号的两步验证。", "已重置 %(count)d 个账号的两步验证。", len(users))
+    modeladmin.message_user(request, done % {"count": len(users)}, messages.SUCCESS)

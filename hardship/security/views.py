@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -121,6 +121,7 @@ def _secret(device: TOTPDevice) -> str:
 
 
 @login_required
+@require_GET
 def account(request):
     return render(request, "hardship/otp/account.html", {
         "has_otp": user_has_device(request.user), "otp_required": otp_required(request.user),

@@ -490,8 +490,10 @@ def test_it_makes_one_transfer_request_when_four_arrive_at_once(household, walk,
 
     responses = race(4, lambda i: clients[i].post(path, data))
 
-    codes = sorted(response.status_code for response in responses)
-    assert codes == [200, 200, 200, 302], responses
+    # One goes through (302 to the file). The others are refused without an error page: with the form again (200)
+    # when they lose the race on the file's version, or back to the file with the reason (302) when they arrive
+    # after the winner committed and the request is no longer a move the file offers.
+    assert {response.status_code for response in responses} <= {200, 302}, responses
     assert Transfer.objects.filter(household=household).count() == 1
     assert household.register_events.filter(transition="request_transfer").count() == 1
 

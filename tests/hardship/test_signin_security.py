@@ -184,3 +184,23 @@ def test_it_records_a_failed_sign_in_as_typed(client, caseworker):
         AccessRecord.Action.LOGIN_FAILED, None, "nobody-here", False)
     assert (known.user, known.username, known.address, known.succeeded) == (caseworker, "caseworker", "192.0.2.6",
                                                                               False)
+
+
+def test_a_security_admin_resets_a_lost_authenticator_and_nobody_else_may(client_for, security_admin, county_admin,
+                                                                          auditor, unions):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import UserFactory
+
+    lost = UserFactory(username="lostphone", role="auditor", home_union=unions["410102"])
+    TOTPDevice.objects.create(user=lost, name="手机", confirmed=True)
+    changelist = reverse("admin:hardship_user_changelist")
+    data = {"action": "reset_two_factor_action", "_selected_action": [lost.pk]}
+    for user in (county_admin, auditor):  # 三员分立: not the administrator; the auditor changes nothing
+        client_for(user).post(changelist, data)
+        assert TOTPDevice.objects.filter(user=lost).exists()
+        assert "reset_two_factor_action" not in client_for(user).get(changelist).content.decode()
+    assert "end_sessions_action" not in client_for(auditor).get(changelist).content.decode()
+    client_for(security_admin).post(changelist, data)
+    assert not TOTPDevice.objects.filter(user=lost).exists()
+    assert AccessRecord.objects.filter(user=security_admin, subject__contains="lostphone").exists()

@@ -286,3 +286,14 @@ def test_the_trail_offers_the_export_with_its_filters(client_for, auditor, recor
 
 def test_an_unknown_format_is_not_found(client_for, auditor):
     assert export(client_for(auditor), "pdf").status_code == 404
+
+
+def test_a_form_sent_without_its_csrf_token_is_refused_and_recorded(caseworker):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(caseworker, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.post(reverse("dossiers:list"), {"q": "张建国"})
+    assert response.status_code == 403
+    record = AccessRecord.objects.get(action=AccessRecord.Action.DENIED)
+    assert (record.user, record.subject, record.succeeded) == (caseworker, "POST /households/", False)
