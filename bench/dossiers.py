@@ -670,9 +670,15 @@ def reused_register() -> dict | None:
     """The counts of a register an earlier `--keep` run left, when `--reuse` asks for it."""
     if not os.environ.get("BENCH_REUSE") or not Household.objects.exists():
         return None
-    User.objects.filter(username__in=["bench_caseworker", "bench_admin"]).delete()
     return {"households": Household.objects.count(), "members": Member.objects.count(),
             "counties": Union.objects.filter(kind=Union.Kind.HELP_CENTRE).count()}
+
+
+def bench_user(username: str, **fields) -> User:
+    """The bench's user, made or (on --reuse) brought up to date: their sign-ins are in the append-only access
+    record, so they are kept, not deleted."""
+    user, _created = User.objects.update_or_create(username=username, defaults=fields)
+    return user
 
 
 def generated_register() -> dict:
@@ -720,9 +726,9 @@ def run() -> list[dict]:
     centre = (Union.objects.filter(kind=Union.Kind.HELP_CENTRE)
               .annotate(n=Count("households")).order_by("-n").first())
     national = Union.objects.get(code=NATIONAL_CODE)
-    caseworker = User.objects.create_user("bench_caseworker", role="caseworker", home_union=centre)
+    caseworker = bench_user("bench_caseworker", role="caseworker", home_union=centre)
     # A national supervisor: the national administrator runs accounts and opens no file (三员分立).
-    admin = User.objects.create_user("bench_admin", role="supervisor", home_union=national)
+    admin = bench_user("bench_admin", role="supervisor", home_union=national)
     filer = User.objects.get(username="bench_filer")
     sample = detail_households(centre, filer)
     with connection.cursor() as cursor:
