@@ -94,9 +94,7 @@ def export_response(request: HttpRequest, resource, queryset, file_format: str, 
     content = export_format.export_data(dataset)
     if file_format == "csv":
         content = "\ufeff" + content  # Excel in China opens BOM-less UTF-8 CSV as GBK
-    response = HttpResponse(content, content_type=export_format.get_content_type())
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}.{file_format}"
-    return response
+    return attachment(content, file_format, filename)
 
 
 def sheet_title(resource) -> str:

@@ -83,11 +83,9 @@ class PersonalDataFilter(logging.Filter):
 
     @staticmethod
     def _masked_value(value):
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return value if not PERSONAL_NUMBER.fullmatch(str(value)) else mask(str(value))
-        if isinstance(value, str):
-            return mask(value)
-        # Objects (exceptions, requests, models) are turned into their text here, once, so that it is masked.
+        if isinstance(value, int | float) and not isinstance(value, bool) and not PERSONAL_NUMBER.fullmatch(str(value)):
+            return value  # a number stays a number for %d
+        # Text, and objects (exceptions, requests, models) turned into their text here, once, so that it is masked.
         return mask(str(value))
 
 

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from hardship import roles
-from hardship.models import Role
 
 
 def _require_security(request: HttpRequest) -> None:
@@ -23,7 +22,6 @@ def role_requests(request: HttpRequest) -> HttpResponse:
     _require_security(request)
     pending = list(roles.pending_for(request.user))
     for user in pending:
-        user.pending_role_label = Role(user.pending_role).label if user.pending_role else ""
         user.is_new = user.last_login is None and not user.is_active
     return render(request, "hardship/role_requests.html", {"pending": pending})
 

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from dossiers.queues import work_queues
+from dossiers.views import page_number
 from hardship import audit
 from hardship.exports import CONTENT_TYPES, attachment, table_content
 from hardship.models import AccessRecord, Heartbeat, Role, Union, User
@@ -54,7 +55,7 @@ def auditor_home(request: HttpRequest) -> HttpResponse:
     """The audit trail of the auditor's subtree: filtered by who, what and when (Beijing dates), 50 rows a page.
     The filters reload only the trail (htmx); without JavaScript the form and the page links load the whole page."""
     form = AuditFilterForm(request.GET)
-    page = trail_page(request.user, form.filters(), _page_number(request)) if form.is_valid() else None
+    page = trail_page(request.user, form.filters(), page_number(request)) if form.is_valid() else None
     query = request.GET.copy()
     query.pop("page", None)
     context = {"home_union": request.user.home_union, "form": form, "page": page, "query": query.urlencode(),
@@ -103,12 +104,6 @@ def _period(data: dict) -> str:
     start, end = data.get("date_from"), data.get("date_to") or timezone.localdate()
     return f"{start:%Y%m%d}-{end:%Y%m%d}" if start else f"{end:%Y%m%d}"
 
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return int(request.GET.get("page", 1))
-    except ValueError:
-        return 1
 
 
 def subtree_kind_counts(union: Union) -> list[tuple[str, int]]:

@@ -2,6 +2,7 @@
 sign-in step, the password's age. Each lets through the pages a user needs to satisfy it."""
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,6 +22,7 @@ TOUCH_SECONDS = 60  # how stale SEEN_AT may get before a request writes it
 ALWAYS_OPEN = ("logout", "set_language")
 
 
+@functools.cache  # the URLs are fixed once the URLconf is loaded: not reversed on every request
 def _open_paths(*names: str) -> tuple[str, ...]:
     return tuple(reverse(name) for name in (*ALWAYS_OPEN, *names))
 

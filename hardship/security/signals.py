@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY, user_has_device
 
-from hardship.audit import SUBJECT_LENGTH, client_address
+from hardship import audit
 from hardship.models import AccessRecord
 
 SIGNED_IN_AT = "signed_in_at"  # session key: when the password step succeeded (the absolute session limit)
@@ -17,13 +17,9 @@ HAS_DEVICE = "has_second_factor"  # session key: whether the user had a confirme
 
 def write(request, action: str, user=None, username: str = "", succeeded: bool = True, step: str = "") -> AccessRecord:
     """One sign-in record; its subject is the account name, and the step when it is not the password."""
-    username = user.get_username() if user else username
-    subject = f"{username} · {step}" if step else username
-    return AccessRecord.objects.create(
-        user=user, username=username[:150], action=action, subject=subject[:SUBJECT_LENGTH],
-        union=getattr(user, "home_union", None), address=client_address(request) if request else None,
-        succeeded=succeeded,
-    )
+    name = user.get_username() if user else username
+    return audit.record(request, action, f"{name} · {step}" if step else name,
+                        union=getattr(user, "home_union", None), succeeded=succeeded, user=user, username=username)
 
 
 @receiver(user_logged_in, dispatch_uid="hardship_security_session")
