@@ -37,6 +37,7 @@ from dossiers.choices import CLOSED_STATUSES, Category, Status
 from dossiers.filing import assess_household
 from dossiers.models import Household, LocalStandard, Member, RegisterEvent
 from hardship import idnumbers
+from hardship.fields import encrypt, id_digest
 from hardship.management.commands.load_regions import load_regions
 from hardship.models import PATH_SEPARATOR, Region, Union, User
 from hardship.unions import NATIONAL_CODE, create_regional_unions
@@ -54,8 +55,8 @@ DETAIL_SAMPLE = 5  # registered households given events and an assessment, opene
 HOUSEHOLD_TABLE, MEMBER_TABLE = Household._meta.db_table, Member._meta.db_table
 HOUSEHOLD_COLUMNS = [
     "id", "file_number", "union_id", "region_id", "status", "category", "category_override_reason",
-    "head_name", "head_id_number", "address", "phone", "housing_type", "area_band", "single_parent",
-    "zero_employment", "self_reliant", "model_worker", "migrant_worker", "key_group", "legacy_tier",
+    "head_name", "head_id_number", "head_id_number_digest", "address", "phone", "housing_type", "area_band",
+    "single_parent", "zero_employment", "self_reliant", "model_worker", "migrant_worker", "key_group", "legacy_tier",
     "legacy_category", "consent_basis", "bank_name", "bank_branch", "bank_card", "main_cause", "secondary_causes",
     "accident", "exclusions", "income_wages", "income_business", "income_property", "income_transfers",
     "income_other", "cost_illness", "cost_disability", "cost_schooling", "cost_housing", "cost_other",
@@ -66,8 +67,8 @@ HOUSEHOLD_COLUMNS = [
 ]
 MEMBER_COLUMNS = [
     "id", "household_id", "is_primary", "is_open", "name", "sex", "ethnicity", "relationship", "id_number",
-    "birth_date", "health", "disability", "health_notes", "medical_insurance", "work_status", "able_to_work",
-    "employer", "monthly_income",
+    "id_number_digest", "birth_date", "health", "disability", "health_notes", "medical_insurance", "work_status",
+    "able_to_work", "employer", "monthly_income",
 ]
 
 # Steady state of the campaign (seeds: 5.5M filed, 4.8M exited, 0.64M removed; ~2.47M on file at a
@@ -454,7 +455,7 @@ def copy_register(rng, centres, statuses, created, county_of, end, filer_id, rev
                         household_id,
                         f"{region}-{created_at.year}-{file_seq[county]:06d}",
                         centres[county].pk, region, status, category, "",
-                        head_name, head_id,
+                        head_name, encrypt(head_id), id_digest(head_id),
                         f"{county_names[county]}{choice(STREETS)}{1 + randrange(300)}号院{1 + randrange(20)}号楼"
                         f"{1 + randrange(6)}单元{1 + randrange(30):02d}{1 + randrange(4):02d}室",
                         f"1{30 + randrange(60)}{randrange(10**8):08d}",
@@ -476,7 +477,7 @@ def copy_register(rng, centres, statuses, created, county_of, end, filer_id, rev
                         member_id += 1
                         write_member((
                             member_id, household_id, position == 0, is_open, name, "M" if male else "F",
-                            pick_ethnicity(), relationship, id_number, birth_date,
+                            pick_ethnicity(), relationship, encrypt(id_number), id_digest(id_number), birth_date,
                             "healthy" if rand() < 0.7 else "chronic", "", "", "employee" if earns else "resident",
                             work, work not in ("preschool", "student", "retired"),
                             choice(EMPLOYERS) if earns else "", f"{1800 + randrange(2500)}.00" if earns else "0.00",

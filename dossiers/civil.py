@@ -223,7 +223,7 @@ def match_entries(roster: CivilRoster, user) -> int:
     """Point each entry at the open member with its ID number in the roster's subtree (the uploader's: an
     administrator, who never reads the files, matches them too): one UPDATE for all."""
     members = Member.objects.filter(household__union__path__startswith=roster.union.path, is_open=True,
-                                    id_number=OuterRef("id_number"))
+                                    id_number_digest=OuterRef("id_number_digest"))
     return roster.entries.update(member=Subquery(members.values("pk")[:1]),
                                  household=Subquery(members.values("household_id")[:1]))
 
@@ -297,7 +297,8 @@ def entries_in(roster: CivilRoster, section: str, user) -> QuerySet[CivilRosterE
 
 def not_on_roster(roster: CivilRoster, user) -> QuerySet[Household]:
     """Open files in the roster's subtree recorded as on 低保 with no member on the roster as on 低保."""
-    on_roster = CivilRosterEntry.objects.filter(roster=roster, on_dibao=True, id_number=OuterRef("id_number"))
+    on_roster = CivilRosterEntry.objects.filter(roster=roster, on_dibao=True,
+                                                id_number_digest=OuterRef("id_number_digest"))
     listed = Member.objects.filter(household=OuterRef("pk")).filter(Exists(on_roster))
     return (Household.objects.open()
             .filter(union__path__startswith=work_path(roster, user), receives_dibao=True)

@@ -6,6 +6,7 @@ import datetime
 import secrets
 from dataclasses import dataclass
 
+from cryptography.fernet import InvalidToken
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dossiers.choices import Status
 from dossiers.models import Household, Member, RegisterEvent
-from hardship import idnumbers
+from hardship import fields, idnumbers
 from hardship.models import Union
 
 PAGE_SIZE = 25
@@ -170,10 +171,13 @@ FILTER_FIELDS = ("q", "status", "category", "cause", "key_group", "flag", "union
 
 def remember_search(request, data) -> str:
     """The filters of a search the list's form posted, kept in the session under a short token: the page's URL
-    (browser history, proxy and server logs, the export links) carries the token, never a name or ID number."""
+    (browser history, proxy and server logs, the export links) carries the token, never a name or ID number;
+    the session row keeps the search text encrypted."""
     searches = request.session.get(REMEMBERED, {})
     token = secrets.token_urlsafe(6)
     searches[token] = {key: data[key] for key in FILTER_FIELDS if data.get(key)}
+    if "q" in searches[token]:
+        searches[token]["q"] = fields.encrypt(searches[token]["q"])
     request.session[REMEMBERED] = dict(list(searches.items())[-REMEMBERED_SEARCHES:])
     return token
 
@@ -182,5 +186,10 @@ def search_data(session, params) -> dict:
     """The list's filters: those of the remembered search `?s=` names, then the URL's own (not its text: a search
     text arrives by POST only)."""
     data = dict(session.get(REMEMBERED, {}).get(params.get("s", ""), {}))
+    if "q" in data:
+        try:
+            data["q"] = fields.decrypt(data["q"])
+        except InvalidToken:  # encrypted under a key since retired
+            del data["q"]
     data.update({key: value for key, value in params.items() if key in FILTER_FIELDS and key != "q"})
     return data

@@ -30,7 +30,7 @@ ACTION_LABELS = {"insert": _("新建"), "update": _("修改"), "delete": _("删�
 SUMMARIES = {"insert": _("新建了%(subject)s"), "update": _("修改了%(subject)s"), "delete": _("删除了%(subject)s")}
 # Internal or derived columns that say nothing to a reader of the history.
 HIDDEN_COLUMNS = {"id", "path", "depth", "first_name", "last_name", "is_staff", "updated_at", "is_open",
-                  "register_version", "task_id"}
+                  "register_version", "task_id", "id_number_digest", "head_id_number_digest"}
 # The record a child row belongs to (a member's household): the row's subject and link name it already.
 PARENT_COLUMNS = ("household_id", "roster_id")
 # Columns holding ID numbers: the history shows them masked, like every list.
@@ -384,7 +384,7 @@ def _display_scalar(model_field, value) -> str:
 def _masked(model_field, value) -> str:
     from hardship.idnumbers import mask
 
+    number = _decrypted(model_field, value)
     if model_field.column in CARD_COLUMNS:
-        number = _decrypted(model_field, value)
         return f"**** {number[-4:]}" if number else EMPTY
-    return mask(str(value))
+    return mask(number)

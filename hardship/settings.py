@@ -18,8 +18,11 @@ SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY",
     default="dev-only-insecure-key-change-me-in-production-0123456789abcdef",
 )
-# Encrypts bank card numbers and health details at rest; first key encrypts, all decrypt (rotation).
+# Encrypts ID numbers, bank card numbers and health details at rest; first key encrypts, all decrypt (rotation).
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[SECRET_KEY])
+# Keys the digest by which ID numbers are found and kept unique (hardship.fields.id_digest); changing it needs
+# `manage.py rotate_keys`.
+ID_NUMBER_DIGEST_KEY = env.str("ID_NUMBER_DIGEST_KEY", default=f"id-number-digest:{SECRET_KEY}")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -276,8 +276,8 @@ def load_legacy_demo() -> str:
     """The import batch and the roster, once (left alone when either already exists)."""
     if ImportBatch.objects.exists() or CivilRoster.objects.exists():
         return ""
-    yesterday = timezone.localtime() - datetime.timedelta(days=1)
-    when = yesterday.replace(hour=15, minute=20, second=0, microsecond=0)
+    # Two hours ago: its rejected rows can still be downloaded (they are kept tasks.KEPT_HOURS).
+    when = (timezone.localtime() - datetime.timedelta(hours=2)).replace(second=0, microsecond=0)
     batch = import_register(by=User.objects.get(username="admin"), when=when)
     caseworker = User.objects.get(username="caseworker")
     roster = upload_roster(by=caseworker)

@@ -10,6 +10,7 @@ import contextlib
 import datetime
 import gc
 import io
+import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from dossiers.legacy.models import ImportBatch
 from dossiers.legacy.reading import read_workbook
 from dossiers.legacy.rows import HouseholdRecord, ParsedFile, RowProblem, SkippedRow, SourceRow
 from dossiers.models import Household
-from hardship import idnumbers
+from hardship import fields, idnumbers
 from hardship.access import scope_path
 from hardship.models import Union
 
@@ -176,7 +177,6 @@ def _plan(parsed: ParsedFile, *, user, file_name: str) -> merge.Plan:
     candidates = [record for record in parsed.households if not record.has_problems and record.head_id]
     existing = merge.existing_households([record.head_id for record in candidates], path)
     people = {person.id_number for record in candidates for person in [record.head, *record.members]}
-    people.update(number for found in existing.values() for number in found.members)
     memberships = merge.open_memberships(sorted(people))
     today = timezone.localdate()
     plan = merge.Plan()
@@ -224,10 +224,19 @@ def _report_rejections(parsed: ParsedFile, report: ImportReport) -> None:
         report.rejected += source.problems
         report.rejected_rows.append({
             "sheet": source.sheet, "row": source.row, "headers": parsed.headers.get(source.sheet, []),
-            "cells": [_as_text(cell) for cell in source.cells],
+            "cells": seal_cells([_as_text(cell) for cell in source.cells]),
             "reason": _("；").join(_("%(column)s：%(reason)s") % {"column": p.column, "reason": p.reason}
                                   if p.column else p.reason for p in source.problems),
         })
+
+
+def seal_cells(cells: list[str]) -> str:
+    """A rejected row's cells (ID and bank-card numbers among them) as one ciphertext, kept for the download."""
+    return fields.encrypt(json.dumps(cells, ensure_ascii=False))
+
+
+def rejected_cells(row: dict) -> list[str]:
+    return json.loads(fields.decrypt(row["cells"]))
 
 
 def _as_text(cell) -> str:
@@ -325,8 +334,9 @@ def rejected_rows_xlsx(rejected_rows: list[dict]) -> bytes:
             sheet = sheets[row["sheet"]] = workbook.create_sheet(title=_sheet_title(row["sheet"], sheets))
             # Not translated: the import reads these two headings back and leaves their columns out.
             sheet.append([*map(_safe, row["headers"]), "错误原因", "原行号"])
-        width = max(len(row["headers"]), len(row["cells"]))
-        cells = (row["cells"] + [""] * width)[:width]
+        cells = rejected_cells(row)
+        width = max(len(row["headers"]), len(cells))
+        cells = (cells + [""] * width)[:width]
         sheet.append([*map(_safe, cells), _safe(row["reason"]), row["row"]])
     if not sheets:
         workbook.create_sheet(title=_("无有误的行"))

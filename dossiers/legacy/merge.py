@@ -26,6 +26,7 @@ from dossiers.legacy.rows import HouseholdRecord, PersonRecord
 from dossiers.models import FileNumberSequence, Household, Member
 from hardship import idnumbers
 from hardship.bulk import copy_rows as _copy
+from hardship.fields import EncryptedTextField, IdNumberField, id_digest
 
 # Household columns an import sets (and so may change on a later import), besides the primary worker's.
 HOUSEHOLD_DATA = [
@@ -60,7 +61,7 @@ class Existing:
     file_number: str
     status: str
     values: dict
-    members: dict[str, dict] = field(default_factory=dict)  # id_number → member values (with "id")
+    members: dict[bytes, dict] = field(default_factory=dict)  # ID number's digest → member values (with "id")
 
 
 @dataclass(frozen=True)
@@ -97,15 +98,16 @@ def _fetch(sql: str, params: list) -> list[tuple]:
 
 def existing_households(head_ids: list[str], scope_path: str) -> dict[str, Existing]:
     """The latest file in scope for each primary worker's ID number, with its members (raw rows: the ORM's
-    per-value converters cost more than the query on a county's 100,000 files). A latest file that is a withdrawn
-    or declined application is no match: it never reached the register."""
-    columns = ["id", "file_number", "status", "head_id_number", *HOUSEHOLD_DATA, *HOUSEHOLD_STATE]
+    per-value converters cost more than the query on a county's 100,000 files), found by the numbers' digests.
+    A latest file that is a withdrawn or declined application is no match: it never reached the register."""
+    by_digest = {id_digest(number): number for number in head_ids}
+    columns = ["id", "file_number", "status", "head_id_number_digest", *HOUSEHOLD_DATA, *HOUSEHOLD_STATE]
     bank_card = Household._meta.get_field("bank_card")
     rows = _fetch(
-        f"SELECT DISTINCT ON (h.head_id_number) {', '.join(f'h.{_column(Household, c)}' for c in columns)} "
+        f"SELECT DISTINCT ON (h.head_id_number_digest) {', '.join(f'h.{_column(Household, c)}' for c in columns)} "
         "FROM dossiers_household h JOIN hardship_union u ON u.id = h.union_id "
-        "WHERE h.head_id_number = ANY(%s) AND u.path LIKE %s "
-        "ORDER BY h.head_id_number, h.created_at DESC, h.id DESC", [head_ids, _like_prefix(scope_path)],
+        "WHERE h.head_id_number_digest = ANY(%s) AND u.path LIKE %s "
+        "ORDER BY h.head_id_number_digest, h.created_at DESC, h.id DESC", [list(by_digest), _like_prefix(scope_path)],
     )
     found = {}
     for row in rows:
@@ -113,13 +115,14 @@ def existing_households(head_ids: list[str], scope_path: str) -> dict[str, Exist
         if values["status"] in ENDED_APPLICATION_STATUSES:
             continue
         values["bank_card"] = bank_card.from_db_value(values["bank_card"], None, connection)
-        found[values["head_id_number"]] = Existing(values["id"], values["file_number"], values["status"], values)
+        head_id = by_digest[bytes(values.pop("head_id_number_digest"))]
+        found[head_id] = Existing(values["id"], values["file_number"], values["status"], values)
     by_id = {existing.id: existing for existing in found.values()}
-    member_columns = ["id", "household_id", "id_number", "is_primary", *MEMBER_DATA]
+    member_columns = ["id", "household_id", "id_number_digest", "is_primary", *MEMBER_DATA]
     for row in _fetch(f"SELECT {', '.join(_column(Member, c) for c in member_columns)} FROM dossiers_member "
                       "WHERE household_id = ANY(%s)", [list(by_id)]):
         member = dict(zip(member_columns, row))
-        by_id[member["household_id"]].members[member["id_number"]] = member
+        by_id[member["household_id"]].members[bytes(member.pop("id_number_digest"))] = member
     return found
 
 
@@ -133,13 +136,14 @@ def _like_prefix(path: str) -> str:
 
 def open_memberships(id_numbers: list[str]) -> dict[str, tuple]:
     """id_number → (household id, file number, union path, union name, phone, contact person) of their open file."""
+    by_digest = {id_digest(number): number for number in id_numbers}
     rows = _fetch(
-        "SELECT m.id_number, h.id, h.file_number, u.path, u.name, u.contact_phone, u.contact_person "
+        "SELECT m.id_number_digest, h.id, h.file_number, u.path, u.name, u.contact_phone, u.contact_person "
         "FROM dossiers_member m "
         "JOIN dossiers_household h ON h.id = m.household_id JOIN hardship_union u ON u.id = h.union_id "
-        "WHERE m.is_open AND m.id_number = ANY(%s)", [id_numbers],
+        "WHERE m.is_open AND m.id_number_digest = ANY(%s)", [list(by_digest)],
     )
-    return {row[0]: row[1:] for row in rows}
+    return {by_digest[bytes(row[0])]: row[1:] for row in rows}
 
 
 def conflict_message(number: str, membership: tuple, scope_path: str) -> str:
@@ -233,7 +237,7 @@ def plan_record(record: HouseholdRecord, existing: Existing | None, *, file_name
         changed["reverify_due"] = registered_on + relativedelta(years=1)
     new_members, changed_members = [], []
     for person, data in people:
-        old = existing.members.get(person.id_number)
+        old = existing.members.get(id_digest(person.id_number))
         if old is None:
             new_members.append(dict(data, id_number=person.id_number))
         elif diff := changes(old, data):
@@ -319,7 +323,7 @@ def reserve_file_numbers(region_code: str, year: int, count: int) -> list[str]:
 
 
 def _db_value(field_obj, value):
-    if field_obj.name == "bank_card":
+    if isinstance(field_obj, EncryptedTextField):
         return field_obj.get_prep_value(value)  # encrypts
     return value
 
@@ -333,7 +337,9 @@ class RowBuilder:
         self.columns = [f.column for f in model_fields]
         self.defaults = [None if callable(f.default) else f.get_default() for f in model_fields]
         self.callables = {index: f.get_default for index, f in enumerate(model_fields) if callable(f.default)}
-        self.encrypted = {index for index, f in enumerate(model_fields) if f.name == "bank_card"}
+        self.encrypted = {index for index, f in enumerate(model_fields) if isinstance(f, EncryptedTextField)}
+        self.digests = [(index, self.attnames.index(f.digest_attname))
+                        for index, f in enumerate(model_fields) if isinstance(f, IdNumberField)]
 
     def row(self, values: dict) -> list:
         get = values.get
@@ -341,6 +347,8 @@ class RowBuilder:
         for index, make_default in self.callables.items():
             if self.attnames[index] not in values:
                 row[index] = make_default()
+        for index, digest_index in self.digests:
+            row[digest_index] = id_digest(row[index]) if row[index] else None
         for index in self.encrypted:
             row[index] = _db_value(self.fields[index], row[index])
         return row

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hardship.access import ScopedQuerySet
+from hardship.fields import IdDigestField, IdNumberField
 from hardship.models import Union
 
 
@@ -147,7 +148,8 @@ class CivilRosterEntry(models.Model):
 
     roster = models.ForeignKey(CivilRoster, on_delete=models.CASCADE, related_name="entries")
     row = models.PositiveIntegerField(_("行号"))
-    id_number = models.CharField(_("身份证号"), max_length=18)
+    id_number = IdNumberField(_("身份证号"))
+    id_number_digest = IdDigestField()
     name = models.CharField(_("姓名"), max_length=64)
     on_dibao = models.BooleanField(_("享受低保"))
     amount = models.DecimalField(_("低保金（元/月）"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
@@ -165,8 +167,10 @@ class CivilRosterEntry(models.Model):
         verbose_name = _("民政名册记录")
         verbose_name_plural = _("民政名册记录")
         ordering = ["roster", "row"]
-        indexes = [models.Index(fields=["id_number"], name="civil_entry_id_number_idx")]
-        constraints = [models.UniqueConstraint(fields=["roster", "id_number"], name="civil_entry_once_per_roster")]
+        indexes = [models.Index(fields=["id_number_digest"], name="civil_entry_id_number_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["roster", "id_number_digest"], name="civil_entry_once_per_roster"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.roster}）"

@@ -36,7 +36,7 @@ from dossiers.choices import (
 from dossiers.models.standards import money
 from hardship import idnumbers
 from hardship.access import FileQuerySet
-from hardship.fields import EncryptedTextField
+from hardship.fields import EncryptedTextField, IdDigestField, IdNumberField
 from hardship.models import Region, Union
 
 
@@ -82,7 +82,8 @@ class Household(models.Model):
 
     # The primary worker (建档职工), copied from the member row for lists and search.
     head_name = models.CharField(_("建档职工"), max_length=64, editable=False)
-    head_id_number = models.CharField(_("建档职工身份证号"), max_length=18, editable=False)
+    head_id_number = IdNumberField(_("建档职工身份证号"), editable=False)
+    head_id_number_digest = IdDigestField()
 
     address = models.CharField(_("家庭住址"), max_length=200)
     phone = models.CharField(_("联系电话"), max_length=32, blank=True)
@@ -178,7 +179,7 @@ class Household(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="household_recent_idx"),
             models.Index(fields=["union", "-updated_at", "-id"], name="household_union_recent_idx"),
             models.Index(fields=["head_name"], name="household_head_name_idx", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["head_id_number"], name="household_head_id_idx"),
+            models.Index(fields=["head_id_number_digest"], name="household_head_id_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(main_cause__gte=1, main_cause__lte=10), name="main_cause_is_a_code"),
@@ -247,7 +248,8 @@ class Member(models.Model):
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     ethnicity = models.CharField(_("民族"), max_length=16, choices=ETHNIC_CHOICES, default="汉族")
     relationship = models.CharField(_("与建档职工关系"), max_length=16, choices=Relationship.choices)
-    id_number = models.CharField(_("身份证号"), max_length=18)
+    id_number = IdNumberField(_("身份证号"))
+    id_number_digest = IdDigestField()
     birth_date = models.DateField(_("出生日期"))
     health = models.CharField(_("健康状况"), max_length=16, choices=Health.choices, default=Health.HEALTHY)
     disability = models.CharField(_("残疾类别"), max_length=16, choices=Disability.choices, blank=True, default="")
@@ -266,19 +268,19 @@ class Member(models.Model):
         verbose_name_plural = _("家庭成员")
         ordering = ["-is_primary", "pk"]
         indexes = [
-            models.Index(fields=["id_number"], name="member_id_number_idx"),
+            models.Index(fields=["id_number_digest"], name="member_id_number_idx"),
             # Covering: a name search reads the household ids from the index alone (an index-only scan).
             models.Index(fields=["name"], include=["household"], name="member_name_household_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number"], condition=Q(is_open=True), name="person_in_one_open_household",
+                fields=["id_number_digest"], condition=Q(is_open=True), name="person_in_one_open_household",
                 violation_error_message=_("此人已是另一户在档（或办理中）家庭的成员。"),
             ),
             models.UniqueConstraint(
                 fields=["household"], condition=Q(is_primary=True), name="one_primary_worker_per_household",
             ),
-            models.UniqueConstraint(fields=["household", "id_number"], name="member_once_per_household"),
+            models.UniqueConstraint(fields=["household", "id_number_digest"], name="member_once_per_household"),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,14 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from dossiers.choices import Category, LegacyCategory, Status
-from dossiers.legacy.importer import ImportReport, RowProblem, SkippedRow, rejected_rows_xlsx, run_import
+from dossiers.legacy.importer import (
+    ImportReport,
+    RowProblem,
+    SkippedRow,
+    rejected_cells,
+    rejected_rows_xlsx,
+    run_import,
+)
 from dossiers.legacy.models import ImportBatch
 from dossiers.models import Household, Member, RegisterEvent
 from hardship.history import file_history
@@ -512,8 +519,9 @@ def test_skip_invalid_writes_the_valid_households_and_leaves_a_bad_one_out_whole
     expected = {("家庭档案", tables[0].row_for(bad.head.id_number))} | {
         ("家庭成员", tables[1].row_for(member.id_number)) for member in bad.members}
     assert rows == expected  # the whole household, so that it can be fixed and imported again
-    assert all(row["reason"] and row["headers"] and len(row["cells"]) <= len(row["headers"])
+    assert all(row["reason"] and row["headers"] and len(rejected_cells(row)) <= len(row["headers"])
                for row in report.rejected_rows)
+    assert not any(bad.head.id_number in row["cells"] for row in report.rejected_rows)  # sealed
 
 
 def test_rejected_rows_come_back_as_an_xlsx_that_can_be_fixed_and_imported(run):
