@@ -264,6 +264,7 @@ class AccessRecord(models.Model):
         DENIED = "denied", _("拒绝访问")
         VIEW = "view", _("查看档案")
         IMPORT = "import", _("导入")
+        RESET_2FA = "reset_2fa", _("重置两步验证")
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     user = models.ForeignKey(User, verbose_name=_("用户"), null=True, blank=True, on_delete=models.PROTECT,

@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +23,7 @@ from dossiers.models import Household, RegisterEvent
 from hardship import punctuation
 from hardship.access import scope_path
 from hardship.history import FieldChange, HistoryRow, events_of, to_rows
-from hardship.models import AccessRecord, User
+from hardship.models import AccessRecord, Union, User
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -36,6 +36,7 @@ KINDS = {
     "import": _("导入与比对"),
     "access": _("查看与导出"),
     "organisation": _("单位与用户"),
+    "standard": _("低保标准"),
 }
 
 
@@ -48,10 +49,16 @@ class Source:
     actor: str  # the acting user's id
     scope: str  # the union path it belongs to
     obj: str = "pk"  # the record it is about: an event's tracked row, or the row itself
+    by_region: bool = False  # scope names a region: in scope when a union of the subtree is in that region
 
     @property
     def model_class(self):
         return apps.get_model(self.model)
+
+    def in_scope(self, path: str) -> Q | Exists:
+        if self.by_region:
+            return Exists(Union.objects.filter(region=OuterRef(self.scope), path__startswith=path))
+        return Q(**{f"{self.scope}__startswith": path})
 
 
 SOURCES = [
@@ -76,6 +83,8 @@ SOURCES = [
     Source("union", "organisation", "hardship.UnionEvent", "pgh_created_at", PGH_USER, "path", "pgh_obj_id"),
     Source("user", "organisation", "hardship.UserEvent", "pgh_created_at", PGH_USER, "home_union__path",
            "pgh_obj_id"),
+    Source("standard", "standard", "dossiers.LocalStandardEvent", "pgh_created_at", PGH_USER, "region_id",
+           "pgh_obj_id", by_region=True),
 ]
 SOURCES_BY_KEY = {source.key: source for source in SOURCES}
 SOURCES_BY_MODEL = {source.model: source for source in SOURCES}
@@ -148,7 +157,7 @@ def _part(source: Source, path: str, filters: Filters) -> QuerySet:
     if filters.action:
         queryset = queryset.filter(action=filters.action)
     if path:
-        queryset = queryset.filter(**{f"{source.scope}__startswith": path})
+        queryset = queryset.filter(source.in_scope(path))
     if filters.users is not None:
         queryset = queryset.filter(**{f"{source.actor}__in": filters.users})
     start, end = beijing_day_bounds(filters.date_from, filters.date_to)

@@ -32,8 +32,20 @@ def test_it_passes_the_deploy_check_with_production_values():
         "DJANGO_DEBUG": "False",
         "DJANGO_SECRET_KEY": "f3K9pL2xQ7vR8sT1uW4yZ6aB0cD5eG7hJ9kM2nP4qS6tV8wX1zY3",
         "DJANGO_ALLOWED_HOSTS": "bangfu.example.org",
+        "FIELD_ENCRYPTION_KEYS": "v2-9f8e7d6c5b4a39281706f5e4d3c2b1a0,v1-0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        "ID_NUMBER_DIGEST_KEY": "Zq8xW3vN6mB1cL4kJ7hG0fD9sA2pO5iU",
     })
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deploy_check_wants_keys_of_their_own_for_the_personal_data():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env={
+        "DJANGO_DEBUG": "False",
+        "DJANGO_SECRET_KEY": "f3K9pL2xQ7vR8sT1uW4yZ6aB0cD5eG7hJ9kM2nP4qS6tV8wX1zY3",
+        "DJANGO_ALLOWED_HOSTS": "bangfu.example.org",
+    })
+    assert result.returncode != 0
+    assert "hardship.W001" in result.stderr + result.stdout and "hardship.W002" in result.stderr + result.stdout
 
 
 def test_it_refuses_the_deploy_check_with_development_defaults():

@@ -225,8 +225,9 @@ def _report_rejections(parsed: ParsedFile, report: ImportReport) -> None:
         report.rejected_rows.append({
             "sheet": source.sheet, "row": source.row, "headers": parsed.headers.get(source.sheet, []),
             "cells": seal_cells([_as_text(cell) for cell in source.cells]),
-            "reason": _("；").join(_("%(column)s：%(reason)s") % {"column": p.column, "reason": p.reason}
-                                  if p.column else p.reason for p in source.problems),
+            "reason": idnumbers.mask_numbers(_("；").join(
+                _("%(column)s：%(reason)s") % {"column": p.column, "reason": p.reason} if p.column else p.reason
+                for p in source.problems)),
         })
 
 

@@ -8,12 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 
-def end_sessions(users) -> int:
-    """Delete every unexpired session of these users; returns how many. Sessions are signed blobs without a user
-    column, so each is decoded (an administrator's occasional action, not a request path)."""
+def end_sessions(users, keep: str | None = None) -> int:
+    """Delete every unexpired session of these users but `keep` (a session key); returns how many. Sessions are
+    signed blobs without a user column, so each is decoded (an occasional action, not a request path)."""
     ids = {str(pk) for pk in users.values_list("pk", flat=True)}
-    ended = [session.pk for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-             if session.get_decoded().get(SESSION_KEY) in ids]
+    ended = [session.pk for session in Session.objects.filter(expire_date__gt=timezone.now()).exclude(pk=keep)
+             .iterator() if session.get_decoded().get(SESSION_KEY) in ids]
     Session.objects.filter(pk__in=ended).delete()
     return len(ended)
 
@@ -40,7 +40,7 @@ def reset_two_factor_action(modeladmin, request, queryset):
         model.objects.filter(user__in=users).delete()
     end_sessions(queryset.filter(pk__in=[user.pk for user in users]))
     for user in users:
-        audit.record(request, AccessRecord.Action.LOGOUT, _("重置两步验证：%(user)s") % {"user": user.username},
+        audit.record(request, AccessRecord.Action.RESET_2FA, user.username,
                      union=user.home_union)
     done = ngettext("已重置 %(count)d 个账号的两步验证。", "已重置 %(count)d 个账号的两步验证。", len(users))
     modeladmin.message_user(request, done % {"count": len(users)}, messages.SUCCESS)

@@ -45,8 +45,9 @@ def signed_out(sender, request, user, **kwargs):
 
 
 @receiver(user_login_failed, dispatch_uid="hardship_security_login_failed")
-def sign_in_failed(sender, credentials, request=None, **kwargs):
+def sign_in_failed(sender, credentials, request=None, step: str = "", **kwargs):
+    """A wrong password, or a wrong code at the second step (`step`, sent by the verify view)."""
     username = str(credentials.get(get_user_model().USERNAME_FIELD) or "")
     # The account named, when there is one, so that the audit finds failures by person; as typed otherwise.
     user = get_user_model().objects.filter(username=username).select_related("home_union").first()
-    write(request, AccessRecord.Action.LOGIN_FAILED, user=user, username=username, succeeded=False)
+    write(request, AccessRecord.Action.LOGIN_FAILED, user=user, username=username, succeeded=False, step=step)

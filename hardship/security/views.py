@@ -6,10 +6,13 @@ import re
 
 import qrcode
 import qrcode.image.svg
+from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -23,8 +26,9 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hardship.models import AccessRecord
+from hardship.models import AccessRecord, User
 from hardship.security.middleware import otp_required, second_step_done
+from hardship.security.sessions import end_sessions
 from hardship.security.signals import HAS_DEVICE, write
 
 RECOVERY_CODES = 10
@@ -44,9 +48,12 @@ def _next_url(request) -> str:
 
 @login_required
 def verify(request):
-    """The second step: a code from the authenticator app, or one of the recovery codes (each works once)."""
+    """The second step: a code from the authenticator app, or one of the recovery codes (each works once). A wrong
+    code counts as a failed sign-in of the account (django-axes): past the limit the session ends, locked."""
     if second_step_done(request):
         return redirect(_next_url(request))
+    if not user_has_device(request.user):  # nothing to verify: set one up, or carry on
+        return redirect("otp_setup" if otp_required(request.user) else _next_url(request))
     form = CodeForm(request.POST or None)
     if form.is_valid():
         device = _match(request.user, form.cleaned_data["code"].replace(" ", ""))
@@ -54,7 +61,11 @@ def verify(request):
             otp_login(request, device)
             write(request, AccessRecord.Action.LOGIN, user=request.user, step=_("两步验证"))
             return redirect(_next_url(request))
-        write(request, AccessRecord.Action.LOGIN_FAILED, user=request.user, succeeded=False, step=_("两步验证"))
+        credentials = {"username": request.user.get_username()}
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request, step=_("两步验证"))
+        if AxesProxyHandler.is_locked(request, credentials):
+            logout(request)  # axes' middleware answers with its lockout page
+            return redirect("login")
         form.add_error("code", _("验证码不正确或已使用，请重试。"))
     return render(request, "hardship/otp/verify.html", {"form": form, "next": _next_url(request)})
 
@@ -84,6 +95,7 @@ def setup(request):
             codes = _confirm(device)
             otp_login(request, device)
             request.session[HAS_DEVICE] = True
+            end_sessions(User.objects.filter(pk=request.user.pk), keep=request.session.session_key)
             write(request, AccessRecord.Action.LOGIN, user=request.user, step=_("两步验证"))
             return render(request, "hardship/otp/recovery_codes.html", {"codes": codes, "next": _next_url(request)})
         form.add_error("code", _("验证码不正确，请核对手机时间后重试。"))

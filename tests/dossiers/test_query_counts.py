@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from dossiers import register
 from dossiers.choices import KeyGroup, Relationship, Status
+from dossiers.legacy.importer import seal_cells
 from dossiers.legacy.models import CivilRoster, ImportBatch
 from dossiers.models import Household, LocalStandard, Objection, Transfer, Visit
 from hardship.models import AccessRecord, Heartbeat, Region, Role, Union
@@ -414,7 +415,7 @@ def make_batch(union, user, n: int, *, state=ImportBatch.State.DONE, problems: i
     return ImportBatch.objects.create(
         union=union, uploaded_by=user, file_name=f"第{n}批台账.xlsx", sha256="0" * 64, size=1, state=state,
         preview=result, report={**result, "rejected_rows": [
-            {"sheet": "家庭档案", "row": row + 2, "headers": ["姓名", "身份证号码"], "cells": ["张三", "1"],
+            {"sheet": "家庭档案", "row": row + 2, "headers": ["姓名", "身份证号码"], "cells": seal_cells(["张三", "1"]),
              "reason": "校验位错误"} for row in range(problems)]} if done else {},
         finished_at=timezone.now() if done else None)
 

@@ -15,7 +15,7 @@ import pytest
 import tablib
 from django.urls import reverse
 
-from dossiers.legacy.importer import rejected_rows_xlsx
+from dossiers.legacy.importer import rejected_rows_xlsx, seal_cells
 from dossiers.models import Household, Member
 from hardship.exports import FORMATS, FORMULA_START, escape_cell, escape_formula, table_content
 from hardship.models import AccessRecord, Region, Union
@@ -145,7 +145,7 @@ def test_the_household_export_escapes_every_text_column_and_keeps_numbers(client
 
 def test_the_rejected_rows_escape_headers_cells_and_reasons():
     values = hostile()
-    rows = [{"sheet": "家庭档案", "headers": [next(values), "姓名"], "cells": [next(values), next(values)],
+    rows = [{"sheet": "家庭档案", "headers": [next(values), "姓名"], "cells": seal_cells([next(values), next(values)]),
              "reason": next(values), "row": 3}]
 
     assert_every_hostile_value_escaped(rejected_rows_xlsx(rows), "xlsx", expected=4)

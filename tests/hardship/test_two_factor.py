@@ -155,3 +155,36 @@ def test_the_admin_shows_no_device_secrets(client_for, national_admin):
     from django_otp.plugins.otp_static.models import StaticDevice
 
     assert not admin.site.is_registered(TOTPDevice) and not admin.site.is_registered(StaticDevice)
+
+
+def test_wrong_codes_count_toward_the_lockout_and_end_the_half_signed_in_session(national_admin, settings):
+    with time_machine.travel(START, tick=False) as clock:
+        set_up(sign_in("national"))
+        clock.shift(datetime.timedelta(minutes=5))
+        client = sign_in("national")
+        for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert client.post(reverse("otp_verify"), {"code": "000000"}).status_code == 200
+        response = client.post(reverse("otp_verify"), {"code": "000000"})
+        assert response.status_code == 429 and "账号暂时锁定" in response.content.decode()  # axes' lockout page
+        assert client.get(reverse("home"))["Location"].startswith(reverse("login"))  # signed out
+        refused = Client().post(reverse("login"), {"username": "national", "password": TEST_PASSWORD})
+        assert refused.status_code == 429  # the right password too, while locked
+        failed = AccessRecord.objects.filter(action=AccessRecord.Action.LOGIN_FAILED, user=national_admin)
+        assert failed.filter(subject="national · 两步验证").count() == settings.AXES_FAILURE_LIMIT
+
+
+def test_turning_two_factor_on_ends_the_other_sessions(caseworker):
+    with time_machine.travel(START, tick=False):
+        elsewhere = sign_in("caseworker")
+        assert elsewhere.get(reverse("home")).status_code == 200
+        here = sign_in("caseworker")
+        set_up(here)
+        assert here.get(reverse("home")).status_code == 200
+        assert elsewhere.get(reverse("home"))["Location"].startswith(reverse("login"))
+
+
+def test_the_code_page_sends_a_user_without_an_authenticator_on(caseworker, national_admin):
+    response = sign_in("caseworker").get(reverse("otp_verify"))
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    response = sign_in("national").get(reverse("otp_verify"))
+    assert response.status_code == 302 and response["Location"] == reverse("otp_setup")

@@ -168,6 +168,8 @@ def production_environment(database: str, tmp_path: Path, queue: str) -> dict:
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "DJANGO_DEBUG": "False",
         "DJANGO_SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "FIELD_ENCRYPTION_KEYS": uuid.uuid4().hex,
+        "ID_NUMBER_DIGEST_KEY": uuid.uuid4().hex,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "False",
         "HEALTH_CHECK_TOKEN": HEALTH_TOKEN,

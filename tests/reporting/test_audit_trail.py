@@ -76,7 +76,7 @@ def test_it_shows_every_kind_of_record_in_the_subtree_with_a_link_to_it(client_f
     for row in shown:
         by_kind.setdefault(row.kind, []).append(row)
 
-    assert set(by_kind) == {"档案信息", "家庭成员", "档案流转", "导入与比对", "查看与导出", "单位与用户"}
+    assert set(by_kind) == {"档案信息", "家庭成员", "档案流转", "导入与比对", "查看与导出", "单位与用户", "低保标准"}
     file_url = reverse("dossiers:detail", args=[files["zhongyuan"].file_number])
     assert {row.link for row in by_kind["档案流转"]} == {file_url}
     assert file_url in {row.link for row in by_kind["档案信息"]}
@@ -220,3 +220,20 @@ def test_it_reads_each_page_in_a_bounded_number_of_queries(client_for, auditor, 
 
     assert [len(rows(client, **params)) for params in pages[:2]] == [PAGE_SIZE, PAGE_SIZE]
     assert many[3:] == few[3:]
+
+
+def test_it_shows_the_standards_added_for_the_regions_of_the_subtree(client_for, auditor, files, unions, county_admin):
+    from dossiers.models import LocalStandard
+    from hardship.models import Region
+
+    with request_by(county_admin):
+        LocalStandard.objects.create(region=Region.objects.get(code="410102"), effective_from=datetime.date(2026, 7, 1),
+                                     poverty_line="880.00", min_wage="2100.00", source="中原区民政局文件")
+    jinshui = UserFactory(username="jinshui-auditor", role=Role.AUDITOR, home_union=unions["410105"])
+    hubei = UserFactory(username="hubei-auditor", role=Role.AUDITOR, home_union=unions["420000"])
+
+    added = [row for row in rows(client_for(auditor), kind="standard") if "2026-07-01" in row.subject]
+    assert len(added) == 1 and added[0].kind == "低保标准" and added[0].actor == county_admin
+    assert any(change.new == "880.00 元" for change in added[0].changes)
+    assert not [row for row in rows(client_for(jinshui), kind="standard") if "2026-07-01" in row.subject]
+    assert rows(client_for(hubei), kind="standard") == []
