@@ -22,10 +22,13 @@ INCOMING_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}")
 PERSONAL_NUMBER = re.compile(
     r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?)(?![0-9A-Za-z])"
 )
+# An ID number's keyed digest as PostgreSQL quotes a bytea (a unique violation's "Key (id_number_digest)=(\x…)"):
+# not the number, but it names the person to whoever holds the digest key.
+DIGEST = re.compile(r"\\x[0-9a-f]{64}")
 
 
 def mask(text: str) -> str:
-    return PERSONAL_NUMBER.sub(lambda match: _masked(match.group()), text)
+    return PERSONAL_NUMBER.sub(lambda match: _masked(match.group()), DIGEST.sub(r"\\x…", text))
 
 
 def _masked(number: str) -> str:
