@@ -25,23 +25,38 @@ def _fernet(key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()))
 
 
-def cipher() -> MultiFernet:
-    """The first key encrypts; all of them decrypt, so keys can be rotated."""
+def fernets() -> list[Fernet]:
+    """One for each of FIELD_ENCRYPTION_KEYS: the first encrypts; all of them decrypt, so keys can be rotated."""
     keys = tuple(settings.FIELD_ENCRYPTION_KEYS)
-    if _ciphers.get("keys") != keys:
-        _ciphers.update(keys=keys, cipher=MultiFernet([_fernet(key) for key in keys]))
-    return _ciphers["cipher"]
+    if _fernets.get("keys") != keys:
+        _fernets.update(keys=keys, fernets=[_fernet(key) for key in keys])
+    return _fernets["fernets"]
 
 
-_ciphers: dict = {}
+_fernets: dict = {}
 
 
 def encrypt(text: str) -> str:
-    return cipher().encrypt(text.encode()).decode()
+    return fernets()[0].encrypt(text.encode()).decode()
 
 
 def decrypt(token: str) -> str:
-    return cipher().decrypt(token.encode()).decode()
+    return _decrypted(token)[0]
+
+
+def rotate(token: str) -> str:
+    """The token encrypted under the first key."""
+    return MultiFernet(fernets()).rotate(token.encode()).decode()
+
+
+def _decrypted(token: str) -> tuple[str, bool]:
+    """The text, and whether the first (current) key encrypted it."""
+    for index, fernet in enumerate(fernets()):
+        try:
+            return fernet.decrypt(token.encode()).decode(), index == 0
+        except InvalidToken:
+            continue
+    raise InvalidToken
 
 
 def id_digest(number: str) -> bytes:
@@ -50,9 +65,9 @@ def id_digest(number: str) -> bytes:
 
 
 class Decrypted(str):
-    """A value read from an encrypted column, with the ciphertext it was read from. Saved back unchanged, it keeps
-    that ciphertext: every encryption of the same text differs, and a new one would write a history row (the
-    history triggers compare the stored values) for a change nobody made."""
+    """A value read from an encrypted column, with the ciphertext (under the current key) it was read from. Saved
+    back unchanged, it keeps that ciphertext: every encryption of the same text differs, and a new one would write
+    a history row (the history triggers compare the stored values) for a change nobody made."""
 
     ciphertext: str
 
@@ -72,10 +87,13 @@ class EncryptedTextField(models.TextField):
         if value in (None, ""):
             return value
         try:
-            plain = Decrypted(decrypt(value))
+            text, current = _decrypted(value)
         except InvalidToken as error:
             raise ValueError(
                 f"{self.model.__name__}.{self.name}: cannot decrypt (wrong FIELD_ENCRYPTION_KEYS?)") from error
+        if not current:  # under a key being retired: saved, it is encrypted afresh under the current one
+            return text
+        plain = Decrypted(text)
         plain.ciphertext = value
         return plain
 

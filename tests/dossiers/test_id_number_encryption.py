@@ -138,3 +138,15 @@ def test_rotation_without_the_old_key_stops_and_changes_nothing(household):
     with override_settings(**NEW_KEYS), pytest.raises(CommandError, match="FIELD_ENCRYPTION_KEYS"):
         call_command("rotate_keys", stdout=io.StringIO())
     assert stored("dossiers_member", "id_number") == before
+
+
+def test_a_number_read_under_a_retiring_key_is_saved_under_the_current_one(make_household, caseworker, unions):
+    with override_settings(**OLD_KEYS):
+        household = make_household(by=caseworker, union=unions["410102-C01"])
+        member = household.members.get(is_primary=False)
+    with override_settings(**{**ROTATING, "ID_NUMBER_DIGEST_KEY": OLD_KEYS["ID_NUMBER_DIGEST_KEY"]}):
+        loaded = Member.objects.get(pk=member.pk)
+        loaded.save()
+    with override_settings(**NEW_KEYS):
+        ((value, _digest),) = stored("dossiers_member", "id_number", "WHERE id = %s", [member.pk])
+        assert fields.decrypt(value) == member.id_number

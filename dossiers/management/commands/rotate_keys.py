@@ -54,7 +54,7 @@ def rotate_table(model) -> int:
 
 
 def _rotate(token: str | None) -> str | None:
-    return fields.cipher().rotate(token.encode()).decode() if token else token
+    return fields.rotate(token) if token else token
 
 
 def _digest(token: str | None) -> bytes | None:
