@@ -765,6 +765,11 @@ def run() -> list[dict]:
     # token for the page and its baseline: both read the search from the session).
     county_search, county_full_name = (searched(clients[caseworker.pk], text) for text in (prefix, full_name))
     national_search, national_full_name = (searched(clients[admin.pk], text) for text in (prefix, full_name))
+    # A search by ID number goes by its keyed digest; the baseline finds the same member by primary key.
+    person = Member.objects.filter(household=sample[0], is_primary=False).first() or sample[0].members.first()
+    id_search = searched(clients[admin.pk], person.id_number)
+    by_pk = mock.patch("dossiers.search._apply_search", lambda queryset, _text: queryset.filter(
+        pk__in=Member.objects.filter(pk=person.pk).values("household_id")))
     cases = [
         ("list", "county", caseworker, list_url, "exact count", (exact_count,), county_size),
         ("list q=" + prefix, "county", caseworker, county_search, "LIKE '%x%'", (contains,), county_matches),
@@ -774,6 +779,7 @@ def run() -> list[dict]:
         ("list q=" + prefix, "national", admin, national_search, "LIKE '%x%'", (contains,), national_matches),
         ("list q=" + full_name, "national", admin, national_full_name, "LIKE '%x%'", (contains,),
          full_name_matches["national"]),
+        ("list q=ID " + person.masked_id_number[-4:], "national", admin, id_search, "member by pk", (by_pk,), 1),
         ("detail", "county", caseworker, detail_url, "no select_related", (lazy,), 1),
     ]
     for page, scope, user, url, baseline, patches, matches in cases:
