@@ -58,4 +58,7 @@ def work_queues(user) -> list[Queue]:
                "view=reverify_due&sort=reverify"),
         _queue(_("导入待核实"), view("imported_unverified").order_by("reverify_due", "-pk"),
                "view=imported_unverified&sort=reverify"),
+        _queue(_("在档无计划"), view("no_plan").order_by("registered_on", "pk"), "view=no_plan"),
+        _queue(_("在档无措施"), view("no_measures").order_by("registered_on", "pk"), "view=no_measures"),
+        _queue(_("措施逾期"), view("overdue_measures").order_by("updated_at", "pk"), "view=overdue_measures"),
     ]

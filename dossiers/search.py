@@ -26,6 +26,9 @@ SAVED_VIEWS = {
     "in_notice": _("公示中"),
     "awaiting_me": _("待我审批"),
     "imported_unverified": _("导入待核实"),
+    "no_plan": _("在档无计划"),
+    "no_measures": _("在档无措施"),
+    "overdue_measures": _("措施逾期"),
 }
 
 # Which statuses wait for which kind of user in "待我审批".
@@ -105,6 +108,15 @@ def apply_saved_view(queryset: QuerySet[Household], user, view: str) -> QuerySet
         return queryset.filter(_awaiting(user))
     if view == "imported_unverified":
         return queryset.filter(status=Status.REGISTERED).filter(imported_unverified())
+    # The plans and measures are the assistance app's: reached by their relation names, not imported.
+    if view == "no_plan":
+        return queryset.filter(status=Status.REGISTERED, plan__isnull=True)
+    if view == "no_measures":
+        return queryset.filter(status=Status.REGISTERED, plan__isnull=False, measures__isnull=True)
+    if view == "overdue_measures":
+        overdue = Q(measures__status__in=("planned", "in_progress"), measures__due_on__lt=today)
+        return queryset.filter(status=Status.REGISTERED).filter(pk__in=queryset.model.objects.filter(overdue)
+                                                               .values("pk"))
     return queryset
 
 

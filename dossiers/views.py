@@ -80,7 +80,7 @@ no_store = cache_control(no_store=True, private=True)
 @require_GET
 @no_store
 def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
-    household = with_people(_household(request, file_number, related=("region__parent",)))
+    household = with_people(_household(request, file_number, related=("region__parent", "plan")))
     events = list(household.register_events.select_related("actor"))
     assessment = household.assessments.select_related("standard__region", "made_by").first()
     moves = actions_for(household, request.user)

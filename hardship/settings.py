@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "hardship.security",
     "hardship",
     "dossiers",
+    "assistance",
     "reporting",
 ]
 

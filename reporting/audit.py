@@ -37,6 +37,7 @@ KINDS = {
     "access": _("查看与导出"),
     "organisation": _("单位与用户"),
     "standard": _("低保标准"),
+    "plan": _("帮扶计划与措施"),
 }
 
 
@@ -82,6 +83,10 @@ SOURCES = [
     Source("access", "access", "hardship.AccessRecord", "at", "user_id", "union__path"),
     Source("union", "organisation", "hardship.UnionEvent", "pgh_created_at", PGH_USER, "path", "pgh_obj_id"),
     Source("user", "organisation", "hardship.UserEvent", "pgh_created_at", PGH_USER, "home_union__path",
+           "pgh_obj_id"),
+    Source("plan", "plan", "assistance.PlanEvent", "pgh_created_at", PGH_USER, "household__union__path",
+           "pgh_obj_id"),
+    Source("measure", "plan", "assistance.MeasureEvent", "pgh_created_at", PGH_USER, "household__union__path",
            "pgh_obj_id"),
     Source("standard", "standard", "dossiers.LocalStandardEvent", "pgh_created_at", PGH_USER, "region_id",
            "pgh_obj_id", by_region=True),

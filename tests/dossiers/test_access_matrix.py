@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from assistance.models import Measure, MeasureType, Plan
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry
 from dossiers.models import Objection, Transfer
 from hardship.models import Heartbeat
@@ -29,6 +30,10 @@ PRINCIPALS = ["anonymous", "caseworker", "outsider", "supervisor", "county_admin
 # 405 the method is not the page's. The file is a draft of 中原区 filed by `caseworker`, in transfer to 金水区.
 MATRIX = {
     "account_security": ((302, 200, 200, 200, 200, 200, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "assistance:measure_edit": ((302, 403, 404, 403, 404, 404, 403), (302, 403, 404, 403, 404, 404, 403)),
+    "assistance:measure_new": ((302, 403, 404, 403, 404, 404, 403), (302, 403, 404, 403, 404, 404, 403)),
+    "assistance:plan": ((302, 200, 404, 200, 404, 404, 200), (302, 403, 404, 403, 404, 404, 403)),
+    "assistance:plan_edit": ((302, 403, 404, 403, 404, 404, 403), (302, 403, 404, 403, 404, 404, 403)),
     "audit_export": ((302, 403, 403, 403, 403, 403, 200), (302, 405, 405, 405, 405, 405, 405)),
     "dossiers:assessment_preview": ((302, 405, 405, 405, 405, 405, 405), (302, 200, 200, 403, 403, 403, 403)),
     "dossiers:civil_accept": ((302, 405, 405, 405, 405, 405, 405), (302, 302, 404, 403, 403, 403, 403)),
@@ -102,6 +107,11 @@ def world(make_household, caseworker, outsider, supervisor, county_admin, securi
                                         total_rows=1, rejected=[])
     entry = CivilRosterEntry.objects.create(roster=roster, row=2, id_number=member.id_number, name=member.name,
                                             on_dibao=True, household=household, member=member)
+    plan = Plan.objects.create(household=household, goal="稳定就业", target_year=2027, deadline="2027-12-31",
+                               responsible="中原区总工会", created_by=caseworker, updated_by=caseworker)
+    measure = Measure.objects.create(plan=plan, measure_type=MeasureType.objects.get(code="job_referral"),
+                                     description="推荐就业", responsible="帮扶中心", due_on="2027-03-31",
+                                     created_by=caseworker)
     Heartbeat.objects.create(name="beat")  # the Celery heartbeat /health/ looks for
     pending = UserFactory(username="pending", home_union=unions["410102-C01"], is_active=False,
                           pending_role="caseworker", pending_home_union=unions["410102-C01"],
@@ -110,7 +120,7 @@ def world(make_household, caseworker, outsider, supervisor, county_admin, securi
              "security_admin": security_admin, "auditor": auditor}
     objects = {"household": household.file_number, "member": member.pk, "entry": entry.pk, "pending": pending.pk,
                "union": "410102-C01", "transition": "submit", "roster": roster.pk, "objection": objection.pk,
-               "transfer": transfer.pk}
+               "transfer": transfer.pk, "measure": measure.pk}
     return users, objects
 
 
@@ -119,7 +129,7 @@ def address(name: str, pattern: URLPattern, objects: dict) -> str:
     for argument in pattern.pattern.converters:
         kind = ARGUMENTS[argument]
         if argument == "pk":
-            kind = {"objection_decide": "objection", "transfer_decide": "transfer"}.get(name.split(":")[-1],
+            kind = {"objection_decide": "objection", "transfer_decide": "transfer", "measure_edit": "measure"}.get(name.split(":")[-1],
                                                                                         "roster")
         kwargs[argument] = objects.get(kind, kind)
     return reverse(name, kwargs=kwargs)

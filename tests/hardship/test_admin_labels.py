@@ -43,7 +43,7 @@ def test_it_keeps_the_admin_closed_to_a_caseworker(client_for, caseworker):
 def test_it_hides_groups_and_login_lockout_tables_even_from_a_superuser(client_for, unions):
     root = UserFactory(username="root", is_superuser=True, role=Role.ADMIN, home_union=unions["100000"])
     apps = client_for(root).get(reverse("admin:index")).context["available_apps"]
-    assert {app["app_label"] for app in apps} == {"hardship", "dossiers"}
+    assert {app["app_label"] for app in apps} == {"hardship", "dossiers", "assistance"}
 
 
 def test_it_heads_the_heartbeat_columns_in_chinese(client_for, county_admin):
