@@ -169,13 +169,13 @@ class Measure(models.Model):
     def __str__(self) -> str:
         return f"{self.measure_type}：{self.description[:30]}"
 
-    @property
-    def scope_union(self):
-        return self.household.union
-
     def save(self, *args, **kwargs):
         self.household_id = self.plan.household_id
         super().save(*args, **kwargs)
+
+    @property
+    def scope_union(self):
+        return self.household.union
 
     @property
     def is_open(self) -> bool:

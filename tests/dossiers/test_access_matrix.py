@@ -124,13 +124,15 @@ def world(make_household, caseworker, outsider, supervisor, county_admin, securi
     return users, objects
 
 
+PK_KINDS = {"objection_decide": "objection", "transfer_decide": "transfer", "measure_edit": "measure"}
+
+
 def address(name: str, pattern: URLPattern, objects: dict) -> str:
     kwargs = {}
     for argument in pattern.pattern.converters:
         kind = ARGUMENTS[argument]
         if argument == "pk":
-            kind = {"objection_decide": "objection", "transfer_decide": "transfer", "measure_edit": "measure"}.get(name.split(":")[-1],
-                                                                                        "roster")
+            kind = PK_KINDS.get(name.split(":")[-1], "roster")
         kwargs[argument] = objects.get(kind, kind)
     return reverse(name, kwargs=kwargs)
 
