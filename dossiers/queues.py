@@ -61,4 +61,6 @@ def work_queues(user) -> list[Queue]:
         _queue(_("在档无计划"), view("no_plan").order_by("registered_on", "pk"), "view=no_plan"),
         _queue(_("在档无措施"), view("no_measures").order_by("registered_on", "pk"), "view=no_measures"),
         _queue(_("措施逾期"), view("overdue_measures").order_by("updated_at", "pk"), "view=overdue_measures"),
+        _queue(_("在档未结对"), view("unpaired").order_by("registered_on", "pk"), "view=unpaired"),
+        _queue(_("走访到期"), view("visit_due").order_by("counted_from", "pk"), "view=visit_due"),
     ]

@@ -113,3 +113,12 @@ rules.add_perm("dossiers.view_importbatch", (is_admin | is_auditor) & in_scope)
 # caseworker accepts a match into a file (it changes the file, so it is casework).
 rules.add_perm("dossiers.match_civil_roster", (is_caseworker | is_admin) & in_scope)
 rules.add_perm("dossiers.accept_civil_match", is_caseworker & in_scope)
+
+# 一帮一结对帮扶: helpers are kept by the caseworkers of their union's subtree and read by those who read files there;
+# a caseworker pairs the households of their subtree (dossiers.pairing checks the register status).
+rules.add_perm("dossiers.view_helper", (is_caseworker | is_supervisor | is_auditor) & in_scope)
+rules.add_perm("dossiers.add_helper", is_caseworker)
+rules.add_perm("dossiers.change_helper", is_caseworker & in_scope)
+rules.add_perm("dossiers.delete_helper", rules.always_deny)  # a helper with pairings is kept; off duty instead
+rules.add_perm("dossiers.pair_household", is_caseworker & in_scope)
+rules.add_perm("dossiers.add_visit", is_caseworker & in_scope)

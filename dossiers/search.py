@@ -12,8 +12,9 @@ from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dossiers import visits
 from dossiers.choices import Status
-from dossiers.models import Household, Member, RegisterEvent
+from dossiers.models import Household, Member, Pairing, RegisterEvent
 from hardship import fields, idnumbers
 from hardship.models import Union
 
@@ -29,6 +30,8 @@ SAVED_VIEWS = {
     "no_plan": _("在档无计划"),
     "no_measures": _("在档无措施"),
     "overdue_measures": _("措施逾期"),
+    "unpaired": _("在档未结对"),
+    "visit_due": _("走访到期"),
 }
 
 # Which statuses wait for which kind of user in "待我审批".
@@ -96,28 +99,37 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
+def _open_measures_overdue(queryset, today):
+    overdue = Q(measures__status__in=("planned", "in_progress"), measures__due_on__lt=today)
+    return queryset.filter(status=Status.REGISTERED).filter(pk__in=Household.objects.filter(overdue).values("pk"))
+
+
+def _unpaired(queryset):
+    return queryset.filter(status__in=(Status.REGISTERED, Status.EXIT_PROPOSED)).exclude(
+        pk__in=Pairing.objects.filter(ended_on__isnull=True).values("household_id"))
+
+
+# Each saved view: (queryset, user, today) → the files it shows. The plans and measures are the assistance app's,
+# reached by their relation names (plan, measures), not imported.
+VIEW_FILTERS = {
+    "reverify_due": lambda qs, user, today: qs.filter(status=Status.REGISTERED, reverify_due__lte=_month_end(today)),
+    "unchanged_year": lambda qs, user, today: qs.open().filter(
+        updated_at__lt=timezone.now() - datetime.timedelta(days=365)),
+    "in_notice": lambda qs, user, today: qs.filter(status=Status.IN_NOTICE),
+    "awaiting_me": lambda qs, user, today: qs.filter(_awaiting(user)),
+    "imported_unverified": lambda qs, user, today: qs.filter(status=Status.REGISTERED).filter(imported_unverified()),
+    "no_plan": lambda qs, user, today: qs.filter(status=Status.REGISTERED, plan__isnull=True),
+    "no_measures": lambda qs, user, today: qs.filter(status=Status.REGISTERED, plan__isnull=False,
+                                                     measures__isnull=True),
+    "overdue_measures": lambda qs, user, today: _open_measures_overdue(qs, today),
+    "unpaired": lambda qs, user, today: _unpaired(qs),
+    "visit_due": lambda qs, user, today: visits.due(qs, today),
+}
+
+
 def apply_saved_view(queryset: QuerySet[Household], user, view: str) -> QuerySet[Household]:
-    today = timezone.localdate()
-    if view == "reverify_due":
-        return queryset.filter(status=Status.REGISTERED, reverify_due__lte=_month_end(today))
-    if view == "unchanged_year":
-        return queryset.open().filter(updated_at__lt=timezone.now() - datetime.timedelta(days=365))
-    if view == "in_notice":
-        return queryset.filter(status=Status.IN_NOTICE)
-    if view == "awaiting_me":
-        return queryset.filter(_awaiting(user))
-    if view == "imported_unverified":
-        return queryset.filter(status=Status.REGISTERED).filter(imported_unverified())
-    # The plans and measures are the assistance app's: reached by their relation names, not imported.
-    if view == "no_plan":
-        return queryset.filter(status=Status.REGISTERED, plan__isnull=True)
-    if view == "no_measures":
-        return queryset.filter(status=Status.REGISTERED, plan__isnull=False, measures__isnull=True)
-    if view == "overdue_measures":
-        overdue = Q(measures__status__in=("planned", "in_progress"), measures__due_on__lt=today)
-        return queryset.filter(status=Status.REGISTERED).filter(pk__in=queryset.model.objects.filter(overdue)
-                                                               .values("pk"))
-    return queryset
+    view_filter = VIEW_FILTERS.get(view)
+    return view_filter(queryset, user, timezone.localdate()) if view_filter else queryset
 
 
 def _awaiting(user) -> Q:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from dossiers import transition_views, views
+from dossiers import pairing_views, transition_views, views
 
 app_name = "dossiers"
 
@@ -22,5 +22,7 @@ urlpatterns = [
     path("<str:file_number>/category/", transition_views.override_category, name="override_category"),
     path("<str:file_number>/objections/new/", transition_views.objection_new, name="objection_new"),
     path("<str:file_number>/objections/<int:pk>/", transition_views.objection_decide, name="objection_decide"),
+    path("<str:file_number>/pairing/", pairing_views.household_pairing, name="pairing"),
+    path("<str:file_number>/visits/new/", pairing_views.visit_new, name="visit_new"),
     path("<str:file_number>/<str:name>/", transition_views.transition, name="transition"),
 ]

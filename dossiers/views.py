@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,7 +18,9 @@ from dossiers.choices import Category, Status
 from dossiers.filing import FilingError, existing_membership_message, preview, save_household
 from dossiers.forms import HouseholdForm, MemberFormSet, SearchForm
 from dossiers.models import Household, Member
+from dossiers.pairing import active_pairing
 from dossiers.search import SAVED_VIEWS, households_for, paginate, remember_search, search_data
+from dossiers.visits import next_visit_on
 from hardship import audit, idnumbers, punctuation
 from hardship.access import get_visible_or_404
 from hardship.history import file_history
@@ -84,6 +87,7 @@ def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
     events = list(household.register_events.select_related("actor"))
     assessment = household.assessments.select_related("standard__region", "made_by").first()
     moves = actions_for(household, request.user)
+    visits = list(household.visits.select_related("visitor", "helper"))
     context = {
         "household": household,
         "members": household.members.all(),
@@ -92,7 +96,11 @@ def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
         "housing": housing_text(household),
         "events": events,
         "status_event": status_event(household, events),
-        "visits": household.visits.select_related("visitor"),
+        "visits": visits,
+        "next_visit": next_visit_on(household, visits[0].visited_on if visits else None),
+        "current_pairing": active_pairing(household),
+        "today": timezone.localdate(),
+        "can_add_visit": request.user.has_perm("dossiers.add_visit", household),
         "objections": household.objections.select_related("recorded_by", "decided_by"),
         "actions": moves,
         "transitions": [action.transition for action in moves if action.allowed],
@@ -248,7 +256,7 @@ def reveal_id_number(request: HttpRequest, file_number: str, member_id: int) -> 
 @require_GET
 @no_store
 def household_print(request: HttpRequest, file_number: str) -> HttpResponse:
-    household = with_people(_household(request, file_number))
+    household = with_people(_household(request, file_number, related=("plan",)))
     members = list(household.members.all())
     head = next(member for member in members if member.is_primary)
     show_full_ids = request.user.has_perm("dossiers.reveal_id_number", household)
@@ -259,7 +267,10 @@ def household_print(request: HttpRequest, file_number: str) -> HttpResponse:
         "household": household, "members": members, "head": head, "show_full_ids": show_full_ids,
         "head_id": head.id_number if show_full_ids else head.masked_id_number,
         "events": household.register_events.select_related("actor").order_by("at"),
-        "visits": household.visits.select_related("visitor"),
+        "visits": household.visits.select_related("visitor", "helper"),
+        "plan": getattr(household, "plan", None),
+        "measures": household.measures.select_related("measure_type"),
+        "current_pairing": active_pairing(household),
         "objections": household.objections.all(),
         "housing": housing_text(household),
         **_printed_assessment(household),

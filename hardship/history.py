@@ -30,7 +30,8 @@ ACTION_LABELS = {"insert": _("新建"), "update": _("修改"), "delete": _("删�
 SUMMARIES = {"insert": _("新建了%(subject)s"), "update": _("修改了%(subject)s"), "delete": _("删除了%(subject)s")}
 # Internal or derived columns that say nothing to a reader of the history.
 HIDDEN_COLUMNS = {"id", "path", "depth", "first_name", "last_name", "is_staff", "updated_at", "is_open",
-                  "register_version", "task_id", "id_number_digest", "head_id_number_digest", "plan_id", "version"}
+                  "register_version", "task_id", "id_number_digest", "head_id_number_digest", "plan_id", "version",
+                  "successor_id"}
 # The record a child row belongs to (a member's household): the row's subject and link name it already.
 PARENT_COLUMNS = ("household_id", "roster_id")
 # Columns holding ID numbers: the history shows them masked, like every list.
@@ -264,11 +265,21 @@ def _measure(v: _Values) -> str:
     return str(_("%(type)s，%(date)s 前")) % {"type": v("measure_type"), "date": v("due_on")}
 
 
+def _pairing(v: _Values) -> str:
+    return str(_("%(helper)s，%(date)s 起结对")) % {"helper": v("helper"), "date": v("started_on")}
+
+
+def _helper(v: _Values) -> str:
+    return str(_("%(name)s（%(unit)s）")) % {"name": v.raw("name"), "unit": v.raw("helping_unit")}
+
+
 DESCRIPTIONS = {
     "assistance.Plan": _plan,
     "assistance.Measure": _measure,
     "dossiers.Member": _member,
     "dossiers.Visit": _visit,
+    "dossiers.Pairing": _pairing,
+    "dossiers.Helper": _helper,
     "dossiers.Objection": _objection,
     "dossiers.ExitProposal": _exit_proposal,
     "dossiers.Transfer": _transfer,

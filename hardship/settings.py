@@ -294,6 +294,11 @@ EXIT_INCOME_MONTHS = env.int("EXIT_INCOME_MONTHS", default=6)
 WORKING_AGE_FROM = env.int("WORKING_AGE_FROM", default=16)
 RETIREMENT_AGE = {"M": env.int("RETIREMENT_AGE_MALE", default=60), "F": env.int("RETIREMENT_AGE_FEMALE", default=50)}
 RELAPSE_FOLLOW_UP_MONTHS = env.int("RELAPSE_FOLLOW_UP_MONTHS", default=12)
+# 走访: a household on the register is visited (at home, by phone or in the office) every quarter, 深度困难 monthly;
+# a visit shows as due this many days before its date.
+VISIT_INTERVAL_MONTHS = env.int("VISIT_INTERVAL_MONTHS", default=3)
+VISIT_INTERVAL_MONTHS_DEEP = env.int("VISIT_INTERVAL_MONTHS_DEEP", default=1)
+VISIT_DUE_AHEAD_DAYS = env.int("VISIT_DUE_AHEAD_DAYS", default=7)
 
 # Off: the library only drops a leading "=" and makes every cell text; hardship.exports escapes every export instead.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False

@@ -38,6 +38,7 @@ KINDS = {
     "organisation": _("单位与用户"),
     "standard": _("低保标准"),
     "plan": _("帮扶计划与措施"),
+    "pairing": _("结对帮扶"),
 }
 
 
@@ -88,6 +89,9 @@ SOURCES = [
            "pgh_obj_id"),
     Source("measure", "plan", "assistance.MeasureEvent", "pgh_created_at", PGH_USER, "household__union__path",
            "pgh_obj_id"),
+    Source("pairing", "pairing", "dossiers.PairingEvent", "pgh_created_at", PGH_USER, "household__union__path",
+           "pgh_obj_id"),
+    Source("helper", "pairing", "dossiers.HelperEvent", "pgh_created_at", PGH_USER, "union__path", "pgh_obj_id"),
     Source("standard", "standard", "dossiers.LocalStandardEvent", "pgh_created_at", PGH_USER, "region_id",
            "pgh_obj_id", by_region=True),
 ]

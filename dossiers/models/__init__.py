@@ -7,10 +7,11 @@ from dossiers.legacy.models import CivilRoster, CivilRosterEntry, ImportBatch  #
 from dossiers.models.assessments import Assessment
 from dossiers.models.household import Household, HouseholdQuerySet, Member
 from dossiers.models.lifecycle import ExitKind, ExitProposal, Objection, RegisterEvent, RemovalReason, Transfer, Visit
+from dossiers.models.pairing import EndReason, Helper, HelpingUnitKind, HelpKind, Pairing
 from dossiers.models.standards import FileNumberSequence, LocalStandard, money
 
 __all__ = [
-    "Assessment", "CivilRoster", "CivilRosterEntry", "ExitKind", "ExitProposal", "FileNumberSequence", "Household",
-    "HouseholdQuerySet", "ImportBatch", "LocalStandard", "Member", "Objection", "RegisterEvent", "RemovalReason",
-    "Transfer", "Visit", "money",
+    "Assessment", "CivilRoster", "CivilRosterEntry", "EndReason", "ExitKind", "ExitProposal", "FileNumberSequence",
+    "Helper", "HelpKind", "HelpingUnitKind", "Household", "HouseholdQuerySet", "ImportBatch", "LocalStandard", "Member",
+    "Objection", "Pairing", "RegisterEvent", "RemovalReason", "Transfer", "Visit", "money",
 ]

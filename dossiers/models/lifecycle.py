@@ -61,14 +61,24 @@ class RegisterEvent(models.Model):
 
 @pghistory.track()
 class Visit(models.Model):
-    """A home visit (入户调查) or a later follow-up visit."""
+    """A home visit (入户调查) or a later follow-up visit, call or office visit (走访)."""
+
+    class Kind(models.TextChoices):
+        HOME = "home", _("入户")
+        PHONE = "phone", _("电话")
+        OFFICE = "office", _("来访")
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="visits")
     visited_on = models.DateField(_("走访日期"))
+    kind = models.CharField(_("走访方式"), max_length=8, choices=Kind.choices, default=Kind.HOME)
+    helper = models.ForeignKey("dossiers.Helper", verbose_name=_("帮扶责任人"), on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="visits")
     visitor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("走访人"), on_delete=models.PROTECT,
                                 related_name="+")
     companions = models.CharField(_("同行人员"), max_length=200, blank=True)
     findings = models.TextField(_("走访情况"))
+    agreed = models.TextField(_("商定事项"), blank=True)
+    follow_up = models.TextField(_("后续跟进"), blank=True)
     signed_application = models.BooleanField(_("已收到本人签字的申请书"), default=False)
     finance_authorisation = models.BooleanField(_("已收到家庭经济状况核对授权书"), default=False)
     is_initial = models.BooleanField(_("建档入户调查"), default=False)

@@ -1,0 +1,184 @@
+"""The optimal pairing proposal: unpaired households assigned to helpers with free slots at the least total cost.
+
+Cost of giving household h to helper p as p's j-th new household (j = 0, 1, …), all integers:
+- distance in the union tree: the same union 0, the same county 10, the same city 20, the same province 30; never
+  across provinces (no edge);
+- mismatch: 8 for each of the household's causes (other than 其他) that none of the helper's kinds of help fits;
+- load: 3 × (the helper's current pairings + j), so a helper's second new household costs more than the first
+  and the proposal spreads households over helpers.
+
+Each free slot of a helper is a column of its own (with its load cost), so capacity becomes a plain assignment:
+rows are households, columns slots, and SciPy's sparse minimum-weight full bipartite matching
+(scipy.sparse.csgraph.min_weight_full_bipartite_matching, LAPJVsp) solves it exactly on the candidate edges. Every
+household also gets a private "unassigned" column of cost UNASSIGNED, far above any real edge, so a full matching
+always exists and the optimum first assigns as many households as possible, then minimises the cost. Provinces are
+solved separately (no edge crosses them). Candidate edges are pruned to each household's CANDIDATES cheapest helpers,
+which keeps memory linear in the households; the proposal is exact among those candidates.
+
+OR-Tools' min-cost flow would model capacity directly, but slots-as-columns makes it a plain assignment that SciPy,
+already a well-kept dependency here, solves exactly; and no second native solver has to be installed.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+DISTANCE = {5: 0, 4: 10, 3: 20, 2: 30}  # segments shared (national, province, city, county, unit) → cost
+MISMATCH = 8
+LOAD = 3
+UNASSIGNED = 10**6
+CANDIDATES = 50
+
+# The kinds of help that fit each cause of hardship (dossiers.choices.Cause); 10 其他 is fitted by none.
+FITTING_KINDS = {
+    1: {"relief", "care"}, 2: {"employment"}, 3: {"employment", "social_insurance"}, 4: {"social_insurance"},
+    5: {"social_insurance", "legal"}, 6: {"medical"}, 7: {"relief"}, 8: {"medical", "legal"}, 9: {"education"},
+}
+SHARED_REASON = {5: "same_unit", 4: "same_county", 3: "same_city", 2: "same_province"}
+
+
+@dataclass(frozen=True)
+class HouseholdNeed:
+    id: int
+    union_path: str
+    causes: frozenset[int]
+
+
+@dataclass(frozen=True)
+class HelperOffer:
+    id: int
+    union_path: str
+    kinds: frozenset[str]
+    free: int
+    load: int
+
+
+@dataclass(frozen=True)
+class Line:
+    household_id: int
+    helper_id: int
+    cost: int
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Proposal:
+    lines: list[Line] = field(default_factory=list)
+    unassigned: list[int] = field(default_factory=list)
+    total_cost: int = 0
+
+
+def _segments(path: str) -> list[str]:
+    return [segment for segment in path.strip("/").split("/") if segment]
+
+
+def _shared(a: str, b: str) -> int:
+    """How many leading segments two union paths share, capped at 5 (the same union, or a unit below it)."""
+    first, second = _segments(a), _segments(b)
+    shared = 0
+    for x, y in zip(first, second, strict=False):
+        if x != y:
+            break
+        shared += 1
+    if shared == len(first) == len(second) or shared >= 5:
+        return 5
+    return shared
+
+
+def edge_cost(household: HouseholdNeed, helper: HelperOffer) -> tuple[int, tuple[str, ...]] | None:
+    """The cost of this pair before the proposal's own load, with why; None when the pair is not allowed."""
+    if helper.free <= 0:
+        return None
+    shared = _shared(household.union_path, helper.union_path)
+    if shared < 2:
+        return None  # different provinces, or a union above the provinces
+    reasons = [SHARED_REASON[shared]]
+    fits, misses = set(), 0
+    for cause in sorted(household.causes):
+        fitting = FITTING_KINDS.get(cause)
+        if not fitting:
+            continue
+        found = fitting & helper.kinds
+        fits |= found
+        misses += not found
+    reasons += [f"fits:{kind}" for kind in sorted(fits)]
+    if misses and not fits:
+        reasons.append("no_fit")
+    if helper.load:
+        reasons.append(f"load:{helper.load}")
+    return DISTANCE[shared] + MISMATCH * misses + LOAD * helper.load, tuple(reasons)
+
+
+def best_helpers(household: HouseholdNeed, helpers: Sequence[HelperOffer], limit: int = 5) -> list[Line]:
+    lines = []
+    for helper in helpers:
+        cost = edge_cost(household, helper)
+        if cost is not None:
+            lines.append(Line(household.id, helper.id, cost[0], cost[1]))
+    return heapq.nsmallest(limit, lines, key=lambda line: (line.cost, line.helper_id))
+
+
+def _province(path: str) -> str | None:
+    segments = _segments(path)
+    return "/".join(segments[:2]) if len(segments) >= 2 else None
+
+
+def propose(households: Sequence[HouseholdNeed], helpers: Sequence[HelperOffer]) -> Proposal:
+    by_province: dict[str | None, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for household in households:
+        by_province[_province(household.union_path)][0].append(household)
+    for helper in helpers:
+        if helper.free > 0:
+            by_province[_province(helper.union_path)][1].append(helper)
+    proposal = Proposal()
+    for province in sorted(by_province, key=str):
+        part = _solve(*by_province[province]) if province else Proposal(unassigned=[
+            h.id for h in by_province[province][0]])
+        proposal.lines += part.lines
+        proposal.unassigned += part.unassigned
+    proposal.lines.sort(key=lambda line: line.household_id)
+    proposal.unassigned.sort()
+    proposal.total_cost = sum(line.cost for line in proposal.lines)
+    return proposal
+
+
+def _solve(households: list[HouseholdNeed], helpers: list[HelperOffer]) -> Proposal:
+    if not households:
+        return Proposal()
+    households = sorted(households, key=lambda h: h.id)
+    helpers = sorted(helpers, key=lambda h: h.id)
+    by_id, first_slot, slot_helper = {}, {}, []
+    for helper in helpers:
+        by_id[helper.id], first_slot[helper.id] = helper, len(slot_helper)
+        slot_helper += [helper.id] * helper.free  # one column per free slot
+    rows, cols, weights, reasons = [], [], [], {}
+    for row, household in enumerate(households):
+        for line in best_helpers(household, helpers, limit=CANDIDATES):
+            reasons[(household.id, line.helper_id)] = line.reasons
+            for j in range(by_id[line.helper_id].free):
+                rows.append(row)
+                cols.append(first_slot[line.helper_id] + j)
+                weights.append(line.cost + LOAD * j + 1)  # +1: an explicit zero would read as no edge
+        rows.append(row)
+        cols.append(len(slot_helper) + row)  # the household's own "unassigned" column
+        weights.append(UNASSIGNED)
+    matrix = csr_array((np.array(weights, dtype=np.int64), (np.array(rows), np.array(cols))),
+                       shape=(len(households), len(slot_helper) + len(households)))
+    matched_rows, matched_cols = min_weight_full_bipartite_matching(matrix)
+    result = Proposal()
+    for row, col in zip(matched_rows.tolist(), matched_cols.tolist(), strict=True):
+        household = households[row]
+        if col >= len(slot_helper):
+            result.unassigned.append(household.id)
+            continue
+        helper_id = slot_helper[col]
+        cost = int(matrix[row, col]) - 1
+        result.lines.append(Line(household.id, helper_id, cost, reasons[(household.id, helper_id)]))
+    return result
