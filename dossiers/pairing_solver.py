@@ -21,6 +21,7 @@ already a well-kept dependency here, solves exactly; and no second native solver
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections import defaultdict
 from collections.abc import Sequence
@@ -92,6 +93,29 @@ def _shared(a: str, b: str) -> int:
     return shared
 
 
+@functools.cache
+def _fit(causes: frozenset[int], kinds: frozenset[str]) -> tuple[int, tuple[str, ...]]:
+    """How many of the causes no kind fits, and the kinds that fit some cause."""
+    fits, misses = set(), 0
+    for cause in causes:
+        fitting = FITTING_KINDS.get(cause)
+        if fitting:
+            found = fitting & kinds
+            fits |= found
+            misses += not found
+    return misses, tuple(sorted(fits))
+
+
+def _line(household: HouseholdNeed, helper: HelperOffer, shared: int) -> Line:
+    misses, fits = _fit(household.causes, helper.kinds)
+    reasons = [SHARED_REASON[shared], *(f"fits:{kind}" for kind in fits)]
+    if misses and not fits:
+        reasons.append("no_fit")
+    if helper.load:
+        reasons.append(f"load:{helper.load}")
+    return Line(household.id, helper.id, DISTANCE[shared] + MISMATCH * misses + LOAD * helper.load, tuple(reasons))
+
+
 def edge_cost(household: HouseholdNeed, helper: HelperOffer) -> tuple[int, tuple[str, ...]] | None:
     """The cost of this pair before the proposal's own load, with why; None when the pair is not allowed."""
     if helper.free <= 0:
@@ -99,30 +123,51 @@ def edge_cost(household: HouseholdNeed, helper: HelperOffer) -> tuple[int, tuple
     shared = _shared(household.union_path, helper.union_path)
     if shared < 2:
         return None  # different provinces, or a union above the provinces
-    reasons = [SHARED_REASON[shared]]
-    fits, misses = set(), 0
-    for cause in sorted(household.causes):
-        fitting = FITTING_KINDS.get(cause)
-        if not fitting:
-            continue
-        found = fitting & helper.kinds
-        fits |= found
-        misses += not found
-    reasons += [f"fits:{kind}" for kind in sorted(fits)]
-    if misses and not fits:
-        reasons.append("no_fit")
-    if helper.load:
-        reasons.append(f"load:{helper.load}")
-    return DISTANCE[shared] + MISMATCH * misses + LOAD * helper.load, tuple(reasons)
+    line = _line(household, helper, shared)
+    return line.cost, line.reasons
 
 
 def best_helpers(household: HouseholdNeed, helpers: Sequence[HelperOffer], limit: int = 5) -> list[Line]:
-    lines = []
-    for helper in helpers:
-        cost = edge_cost(household, helper)
-        if cost is not None:
-            lines.append(Line(household.id, helper.id, cost[0], cost[1]))
-    return heapq.nsmallest(limit, lines, key=lambda line: (line.cost, line.helper_id))
+    return HelperIndex(helpers).best(household, limit)
+
+
+def _level_key(segments: list[str], depth: int) -> tuple[str, ...]:
+    return tuple(segments[:depth])
+
+
+class HelperIndex:
+    """Helpers with a free slot by the union-tree prefix they share with a household, so that a household's cheapest
+    helpers are found level by level (same unit, county, city, province) without scoring the whole province: a
+    level's helpers cost at least its DISTANCE, so once `limit` helpers cost no more than the next level's
+    distance the search stops, and the answer is exactly the `limit` cheapest."""
+
+    def __init__(self, helpers: Sequence[HelperOffer]):
+        self.by_level: dict[tuple[int, tuple[str, ...]], list[HelperOffer]] = defaultdict(list)
+        for helper in helpers:
+            if helper.free <= 0:
+                continue
+            segments = _segments(helper.union_path)
+            for depth in range(2, min(len(segments), 5) + 1):
+                self.by_level[(depth, _level_key(segments, depth))].append(helper)
+
+    def best(self, household: HouseholdNeed, limit: int) -> list[Line]:
+        segments = _segments(household.union_path)
+        found: dict[int, tuple[int, int, HelperOffer, int]] = {}  # helper id → (cost, id, helper, shared)
+        deepest = min(len(segments), 5)
+        cheapest = []
+        for depth in range(deepest, 1, -1):
+            # A helper first met at this depth shares exactly `depth` segments, or is in the household's own union.
+            for helper in self.by_level.get((depth, _level_key(segments, depth)), ()):
+                if helper.id not in found:
+                    shared = 5 if depth == 5 or helper.union_path == household.union_path else depth
+                    misses, _fits = _fit(household.causes, helper.kinds)
+                    cost = DISTANCE[shared] + MISMATCH * misses + LOAD * helper.load
+                    found[helper.id] = (cost, helper.id, helper, shared)
+            cheapest = heapq.nsmallest(limit, found.values(), key=lambda entry: entry[:2])
+            next_distance = DISTANCE.get(depth - 1)
+            if len(cheapest) == limit and (next_distance is None or cheapest[-1][0] < next_distance):
+                break
+        return [_line(household, helper, shared) for _cost, _id, helper, shared in cheapest]
 
 
 def _province(path: str) -> str | None:
@@ -158,9 +203,10 @@ def _solve(households: list[HouseholdNeed], helpers: list[HelperOffer]) -> Propo
     for helper in helpers:
         by_id[helper.id], first_slot[helper.id] = helper, len(slot_helper)
         slot_helper += [helper.id] * helper.free  # one column per free slot
+    index = HelperIndex(helpers)
     rows, cols, weights, reasons = [], [], [], {}
     for row, household in enumerate(households):
-        for line in best_helpers(household, helpers, limit=CANDIDATES):
+        for line in index.best(household, CANDIDATES):
             reasons[(household.id, line.helper_id)] = line.reasons
             for j in range(by_id[line.helper_id].free):
                 rows.append(row)

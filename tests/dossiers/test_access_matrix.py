@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assistance.models import Measure, MeasureType, Plan
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry
-from dossiers.models import Objection, Transfer
+from dossiers.models import Helper, Objection, Transfer
 from hardship.models import Heartbeat
 from tests.conftest import _pass_second_factor as pass_second_factor
 from tests.factories import UserFactory
@@ -57,6 +57,14 @@ MATRIX = {
     "dossiers:transfer_decide": ((302, 404, 404, 404, 404, 404, 404), (302, 404, 302, 302, 404, 404, 404)),
     "dossiers:transfers": ((302, 200, 200, 200, 403, 403, 403), (302, 405, 405, 405, 405, 405, 405)),
     "dossiers:transition": ((302, 200, 404, 403, 404, 404, 403), (302, 200, 404, 403, 404, 404, 403)),
+    "dossiers:pairing": ((302, 200, 404, 200, 404, 404, 200), (302, 422, 404, 403, 404, 404, 403)),
+    "dossiers:visit_new": ((302, 200, 404, 403, 404, 404, 403), (302, 422, 404, 403, 404, 404, 403)),
+    "helpers:detail": ((302, 200, 404, 200, 404, 404, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "helpers:edit": ((302, 200, 404, 403, 404, 404, 403), (302, 422, 404, 403, 404, 404, 403)),
+    "helpers:list": ((302, 200, 200, 200, 403, 403, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "helpers:new": ((302, 200, 200, 403, 403, 403, 403), (302, 422, 422, 403, 403, 403, 403)),
+    "helpers:proposal": ((302, 200, 200, 403, 403, 403, 403), (302, 405, 405, 405, 405, 405, 405)),
+    "helpers:proposal_confirm": ((302, 405, 405, 405, 405, 405, 405), (302, 302, 302, 403, 403, 403, 403)),
     "health": ((200, 200, 200, 200, 200, 200, 200), (405, 405, 405, 405, 405, 405, 405)),
     "home": ((302, 200, 200, 200, 200, 302, 200), (302, 405, 405, 405, 405, 405, 405)),
     "login": ((200, 302, 302, 302, 302, 302, 302), (200, 302, 302, 302, 302, 302, 302)),
@@ -112,6 +120,7 @@ def world(make_household, caseworker, outsider, supervisor, county_admin, securi
     measure = Measure.objects.create(plan=plan, measure_type=MeasureType.objects.get(code="job_referral"),
                                      description="推荐就业", responsible="帮扶中心", due_on="2027-03-31",
                                      created_by=caseworker)
+    helper = Helper.objects.create(name="王建国", helping_unit="中原区总工会", union=unions["410102-C01"])
     Heartbeat.objects.create(name="beat")  # the Celery heartbeat /health/ looks for
     pending = UserFactory(username="pending", home_union=unions["410102-C01"], is_active=False,
                           pending_role="caseworker", pending_home_union=unions["410102-C01"],
@@ -120,11 +129,12 @@ def world(make_household, caseworker, outsider, supervisor, county_admin, securi
              "security_admin": security_admin, "auditor": auditor}
     objects = {"household": household.file_number, "member": member.pk, "entry": entry.pk, "pending": pending.pk,
                "union": "410102-C01", "transition": "submit", "roster": roster.pk, "objection": objection.pk,
-               "transfer": transfer.pk, "measure": measure.pk}
+               "transfer": transfer.pk, "measure": measure.pk, "helper": helper.pk}
     return users, objects
 
 
-PK_KINDS = {"objection_decide": "objection", "transfer_decide": "transfer", "measure_edit": "measure"}
+PK_KINDS = {"dossiers:objection_decide": "objection", "dossiers:transfer_decide": "transfer",
+            "assistance:measure_edit": "measure", "helpers:detail": "helper", "helpers:edit": "helper"}
 
 
 def address(name: str, pattern: URLPattern, objects: dict) -> str:
@@ -132,7 +142,7 @@ def address(name: str, pattern: URLPattern, objects: dict) -> str:
     for argument in pattern.pattern.converters:
         kind = ARGUMENTS[argument]
         if argument == "pk":
-            kind = PK_KINDS.get(name.split(":")[-1], "roster")
+            kind = PK_KINDS.get(name, "roster")
         kwargs[argument] = objects.get(kind, kind)
     return reverse(name, kwargs=kwargs)
 
