@@ -1,7 +1,8 @@
 """Demo plans and measures, helpers, pairings and follow-up visits for the demo files on the register.
 
-One file on the register in each county is left without a plan and one without a helper, so the caseworker's
-queues 在档无计划 and 在档未结对 have something in them; one measure is overdue. Everything goes through the same
+Of the files the demo walked onto the register, one in each county is left without a plan and one without a helper
+(the imported files have neither), so the caseworker's queues 在档无计划 and 在档未结对 have something in them; one
+measure is overdue. Everything goes through the same
 functions as the pages (assistance.plans, dossiers.pairing) under the acting user's history context.
 """
 
@@ -30,12 +31,18 @@ HELPERS = {
 }
 
 
+# The demo's measures (data a caseworker would have typed, not interface text).
+JOB = {"description": "推荐到郑州第一棉纺厂做挡车工", "responsible": "帮扶中心就业专干"}
+MUTUAL_AID = {"description": "申请职工医疗互助金，报销住院自付部分", "responsible": "区总工会保障部"}
+
+
 def load_assistance_demo() -> str:
     helpers = _helpers()
     planned = paired = 0
     for county, username in (("410102", "caseworker"), ("410105", "caseworker2")):
         caseworker = User.objects.get(username=username)
-        files = list(Household.objects.filter(status__in=pairing.PAIRABLE_STATUSES,
+        # The files the demo walked; the imported ones wait in 在档无计划 / 在档未结对 like a real legacy register.
+        files = list(Household.objects.filter(status__in=pairing.PAIRABLE_STATUSES, import_batch__isnull=True,
                                               union__path__contains=f"/{county}/").order_by("pk"))
         for index, household in enumerate(files):
             if index != 1:
@@ -65,13 +72,12 @@ def _plan(household: Household, caseworker: User, *, overdue: bool) -> None:
     medical = MeasureType.objects.get(code="medical_mutual_aid")
     plan = Plan(goal="户主稳定就业，家庭人均月收入连续 6 个月高于当地低保标准", target_year=today.year + 1,
                 deadline=datetime.date(today.year + 1, 12, 31), responsible=f"{household.union.name} 帮扶中心")
-    job = Measure(measure_type=employment, description="推荐到郑州第一棉纺厂做挡车工", responsible="帮扶中心就业专干",
+    job = Measure(measure_type=employment, **JOB,
                   due_on=today - datetime.timedelta(days=10) if overdue else today + datetime.timedelta(days=60),
                   status=Measure.Status.IN_PROGRESS, monthly_income=Decimal("2800.00"))
     with acting(caseworker, reverse("assistance:plan", args=[household.file_number])):
         plan = plans.create_plan(household, plan, [job], by=caseworker)
-        plans.save_measure(plan, Measure(measure_type=medical, description="申请职工医疗互助金，报销住院自付部分",
-                                         responsible="区总工会保障部", due_on=today + datetime.timedelta(days=30),
+        plans.save_measure(plan, Measure(measure_type=medical, **MUTUAL_AID, due_on=today + datetime.timedelta(days=30),
                                          amount=Decimal("3000.00")), by=caseworker)
 
 
