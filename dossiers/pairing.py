@@ -20,6 +20,7 @@ from dossiers import pairing_solver
 from dossiers.choices import Status
 from dossiers.models import EndReason, Helper, HelpKind, Household, Pairing
 from dossiers.register import register_changed
+from hardship import punctuation
 from hardship.access import reads_files, scope_path
 
 # A household is paired while it is on the register (在档), including while its exit is being decided.
@@ -135,15 +136,21 @@ def _ancestor_paths(union_path: str) -> list[str]:
     return [f"/{'/'.join(segments[:depth])}/" for depth in range(2, len(segments))]
 
 
-def candidate_helpers(user, household: Household | None = None):
-    """The helpers this user may pair households with, on duty and with a free slot: those of the user's subtree and
-    those of the unions above it within the province (county and city cadres help grassroots households too)."""
+def visible_helpers(user):
+    """The helpers a user works with: those of the user's subtree and those of the unions above it within the
+    province (county and city cadres help grassroots households too). Only the subtree's are the user's to edit."""
     home = scope_path(user)
     if home is None or not reads_files(user):
         return Helper.objects.none()
-    helpers = Helper.objects.select_related("union").filter(is_active=True, active_pairings__lt=F("capacity"))
+    helpers = Helper.objects.select_related("union")
     if home:
         helpers = helpers.filter(Q(union__path__startswith=home) | Q(union__path__in=_ancestor_paths(home)))
+    return helpers
+
+
+def candidate_helpers(user, household: Household | None = None):
+    """The helpers this user may pair households with: visible, on duty and with a free slot."""
+    helpers = visible_helpers(user).filter(is_active=True, active_pairings__lt=F("capacity"))
     if household is not None:
         helpers = helpers.filter(union__path__startswith=province_of(household.union.path) or "/-")
     return helpers
@@ -164,12 +171,16 @@ REASONS = {
 
 
 def describe(reasons) -> list[str]:
-    kinds = dict(HelpKind.choices)
+    """The solver's reason codes in words, the kinds of help that fit given together where the first one stood."""
+    labels = dict(HelpKind.choices)
+    fits = [str(labels.get(reason[5:], reason[5:])) for reason in reasons if reason.startswith("fits:")]
     described = []
     for reason in reasons:
         code, _colon, value = reason.partition(":")
         if code == "fits":
-            described.append(_("专长对应：%(kind)s") % {"kind": kinds.get(value, value)})
+            if fits:
+                described.append(_("专长对应：%(kinds)s") % {"kinds": punctuation.enumeration_comma().join(fits)})
+                fits = []
         elif code == "load":
             described.append(_("已结对 %(count)s 户") % {"count": value})
         else:

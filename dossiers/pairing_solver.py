@@ -3,7 +3,7 @@
 Cost of giving household h to helper p as p's j-th new household (j = 0, 1, …), all integers:
 - distance in the union tree: the same union 0, the same county 10, the same city 20, the same province 30; never
   across provinces (no edge);
-- mismatch: 8 for each of the household's causes (other than 其他) that none of the helper's kinds of help fits;
+- mismatch: 15 for each of the household's causes (other than 其他) that none of the helper's kinds of help fits;
 - load: 3 × (the helper's current pairings + j), so a helper's second new household costs more than the first
   and the proposal spreads households over helpers.
 
@@ -32,7 +32,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 DISTANCE = {5: 0, 4: 10, 3: 20, 2: 30}  # segments shared (national, province, city, county, unit) → cost
-MISMATCH = 8
+MISMATCH = 15  # more than a level of the tree: a helper whose help fits is worth going a level up for
 LOAD = 3
 UNASSIGNED = 10**6
 CANDIDATES = 50

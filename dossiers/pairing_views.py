@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -30,8 +30,9 @@ def _require(request: HttpRequest, permission: str, obj=None) -> None:
 
 
 def _helper(request: HttpRequest, pk: int) -> Helper:
-    helper = get_visible_or_404(Helper.objects.select_related("union", "user"), request.user, pk=pk)
-    _require(request, "dossiers.view_helper", helper)
+    helper = get_object_or_404(pairing.visible_helpers(request.user).select_related("user"), pk=pk)
+    if not request.user.has_perm("dossiers.view_helper"):
+        raise PermissionDenied
     return helper
 
 
@@ -45,7 +46,7 @@ def _household(request: HttpRequest, file_number: str) -> Household:
 @require_GET
 def helper_list(request: HttpRequest) -> HttpResponse:
     _require(request, "dossiers.view_helper")
-    helpers = Helper.objects.visible_to(request.user).select_related("union")
+    helpers = pairing.visible_helpers(request.user)
     if request.GET.get("free") == "1":
         helpers = pairing.candidate_helpers(request.user)
     query = request.GET.get("q", "").strip()[:40]
@@ -79,7 +80,9 @@ def helper_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A helper's own page: their households with the next visit and the open and overdue measures."""
     helper = _helper(request, pk)
     today = timezone.localdate()
-    current = (helper.pairings.filter(ended_on__isnull=True).select_related("household__union")
+    # Only the households of the user's own subtree: a county cadre also helps files other units keep.
+    mine = Household.objects.visible_to(request.user).values("pk")
+    current = (helper.pairings.filter(ended_on__isnull=True, household__in=mine).select_related("household__union")
                .annotate(last_visit=Max("household__visits__visited_on"),
                          open_measures=Count("household__measures", distinct=True,
                                              filter=Q(household__measures__status__in=("planned", "in_progress"))),
@@ -89,7 +92,7 @@ def helper_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [(p, visits.next_visit_on(p.household, p.last_visit)) for p in current]
     return render(request, "dossiers/helpers/detail.html", {
         "helper": helper, "rows": rows, "today": today,
-        "past": helper.pairings.filter(ended_on__isnull=False).select_related("household")[:50],
+        "past": helper.pairings.filter(ended_on__isnull=False, household__in=mine).select_related("household")[:50],
         "can_change": request.user.has_perm("dossiers.change_helper", helper),
     })
 
@@ -184,7 +187,7 @@ def _chosen_lines(request: HttpRequest) -> list[tuple[Household, Helper]]:
     households = {h.file_number: h for h in Household.objects.visible_to(request.user)
                   .select_related("union").filter(file_number__in=files)}
     ids = [int(value) for value in choices.values() if value.isdigit()]
-    helpers = {h.pk: h for h in Helper.objects.visible_to(request.user).select_related("union").filter(pk__in=ids)}
+    helpers = {h.pk: h for h in pairing.visible_helpers(request.user).filter(pk__in=ids)}
     lines = []
     for file, value in choices.items():
         household, helper = households.get(file), helpers.get(int(value)) if value.isdigit() else None

@@ -41,7 +41,7 @@ def test_never_across_provinces_or_to_a_full_helper():
 def test_each_unfitted_cause_and_each_current_pairing_cost_more():
     household = need(1, causes=(3, 6, 9, 10))  # 下岗失业, 重特大疾病, 子女上学, 其他 (fitted by nothing, not counted)
     assert edge_cost(household, offer(1, kinds=("employment",), load=2)) == (
-        8 * 2 + 3 * 2, ("same_unit", "fits:employment", "load:2"))
+        15 * 2 + 3 * 2, ("same_unit", "fits:employment", "load:2"))
     assert edge_cost(household, offer(1, kinds=("legal",)))[1] == ("same_unit", "no_fit")
     assert edge_cost(need(1, causes=(10,)), offer(1, kinds=()))[0] == 0
 
@@ -77,7 +77,7 @@ def test_the_proposal_beats_greedy_where_greedy_takes_the_wrong_helper():
     helpers = [offer(10, kinds=("education", "medical")), offer(11, kinds=("education",))]
     proposal = propose(households, helpers)
     assert {line.household_id: line.helper_id for line in proposal.lines} == {1: 11, 2: 10}
-    assert (2, proposal.total_cost) == (2, 0) and greedy(households, helpers) == (2, 8)
+    assert (2, proposal.total_cost) == (2, 0) and greedy(households, helpers) == (2, 15)
 
 
 def brute_force(households, helpers) -> tuple[int, int]:
