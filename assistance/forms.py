@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assistance.models import Batch, Measure, MeasureType, Plan
+from dossiers.forms import date_input
 
 
 class PlanForm(forms.ModelForm):
@@ -13,7 +14,7 @@ class PlanForm(forms.ModelForm):
         fields = ["goal", "target_year", "deadline", "responsible"]
         widgets = {
             "goal": forms.Textarea(attrs={"rows": 3}),
-            "deadline": forms.DateInput(attrs={"type": "date"}),
+            "deadline": date_input(),
         }
 
     def clean(self):
@@ -46,7 +47,7 @@ class MeasureForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 2}),
             "outcome": forms.Textarea(attrs={"rows": 2}),
             "evidence": forms.Textarea(attrs={"rows": 2}),
-            "due_on": forms.DateInput(attrs={"type": "date"}),
+            "due_on": date_input(),
         }
 
     def __init__(self, *args, **kwargs):

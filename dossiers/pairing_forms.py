@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dossiers.forms import date_input
 from dossiers.models import Helper, HelpKind, Visit
 from hardship.models import Union
 
@@ -61,7 +62,7 @@ class VisitForm(forms.ModelForm):
     class Meta:
         model = Visit
         fields = ["visited_on", "kind", "helper", "companions", "findings", "agreed", "follow_up"]
-        widgets = {"visited_on": forms.DateInput(attrs={"type": "date"}),
+        widgets = {"visited_on": date_input(),
                    "findings": forms.Textarea(attrs={"rows": 3}), "agreed": forms.Textarea(attrs={"rows": 2}),
                    "follow_up": forms.Textarea(attrs={"rows": 2})}
 

@@ -53,6 +53,10 @@ def test_a_caseworker_writes_the_plan_and_pairs_a_helper(new_page, login, live_s
     expect(page.locator(".income-path")).to_contain_text("各项措施带来月收入 2800.00 元")
     both_widths(page, "plan")
 
+    page.get_by_role("link", name="修改", exact=True).click()  # htmx: the measure's form, with its stored date
+    expect(page.locator(".measure-form").get_by_label("完成期限")).to_have_value(f"{year}-03-31")
+    page.locator(".measure-form").get_by_role("link", name="取消").click()
+    expect(page.locator(".measure-form")).to_have_count(0)
     page.get_by_role("link", name="新增措施").click()  # htmx: the form opens inside the plan
     form = page.locator(".measure-form")
     form.get_by_label("措施类型").select_option(label="职工医疗互助")
@@ -84,7 +88,9 @@ def test_a_caseworker_writes_the_plan_and_pairs_a_helper(new_page, login, live_s
     page.get_by_label("走访情况").fill("电话回访：户主已去面试")
     page.get_by_label("商定事项").fill("下周一上岗")
     page.get_by_role("button", name="保存").click()
-    expect(page.get_by_text("下周一上岗")).to_be_visible()
+    expect(page.get_by_text("已登记走访记录")).to_be_visible()  # back on the file, the visit among its visits
+    expect(page.locator("section", has=page.get_by_role("heading", name="走访记录"))).to_contain_text("下周一上岗")
+    assert registered.visits.get(is_initial=False).visited_on == timezone.localdate()
     both_widths(page, "file-with-plan")
 
     page.goto(f"{live_server.url}/helpers/")
