@@ -149,3 +149,21 @@ def chinese_by_default(settings):
 
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture(autouse=True)
+def measure_types(request):
+    """The measure types a data migration ships. A transactional test (transaction=True) starts from a database the
+    previous one flushed, so they are loaded again there, the migration's own way."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    from assistance.models import MeasureType
+
+    if not MeasureType.objects.exists():
+        importlib.import_module("assistance.migrations.0002_reference_data").load(apps, None)
