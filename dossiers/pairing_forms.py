@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dossiers.forms import date_input
 from dossiers.models import Helper, HelpKind, Visit
-from hardship.models import Union
+from hardship.models import Union, User
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
@@ -21,11 +21,15 @@ class HelperForm(forms.ModelForm):
 
     class Meta:
         model = Helper
-        fields = ["name", "helping_unit", "unit_kind", "union", "phone", "capacity", "kinds", "is_active"]
+        fields = ["name", "user", "helping_unit", "unit_kind", "union", "phone", "capacity", "kinds", "is_active"]
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["union"].queryset = Union.objects.visible_to(user).order_by("path")
+        # A helper who also signs in: a user of the subtree (one account is one helper at most).
+        self.fields["user"].queryset = User.objects.filter(
+            is_active=True, home_union__in=Union.objects.visible_to(user)).order_by("username")
+        self.fields["user"].help_text = _("帮扶责任人本人也使用本系统时选择其账号（可不填）。")
         self.fields["capacity"].help_text = _("一名责任人通常结对一户；本单位允许时可多于一户（最多 20 户）。")
 
     def clean_phone(self) -> str:

@@ -194,7 +194,7 @@ def test_the_helpers_page_lists_their_households_with_what_is_due(client_for, re
     assert next_visit is not None and row.open_measures == 0
 
 
-def test_a_helper_is_registered_with_a_checked_form(client_for, unions, caseworker):
+def test_a_helper_is_registered_with_a_checked_form(client_for, unions, caseworker, outsider):
     client = client_for(caseworker)
     data = {"name": "陈静", "helping_unit": "中原区困难职工帮扶中心", "unit_kind": "union",
             "union": unions["410102-C01"].pk,
@@ -206,6 +206,13 @@ def test_a_helper_is_registered_with_a_checked_form(client_for, unions, casework
     assert answer.status_code == 302 and Helper.objects.get().kinds == ["medical"]
     outside = client.post(reverse("helpers:new"), {**data, "phone": "", "union": unions["410102"].pk})  # above
     assert outside.status_code == 422 and Helper.objects.count() == 1
+    valid = {**data, "phone": "", "capacity": "1"}
+    stranger = client.post(reverse("helpers:new"), {**valid, "user": outsider.pk})  # an account of another county
+    assert stranger.status_code == 422 and Helper.objects.count() == 1
+    linked = client.post(reverse("helpers:new"), {**valid, "name": "王芳", "user": caseworker.pk})
+    assert linked.status_code == 302 and caseworker.helper_profile.name == "王芳"
+    again = client.post(reverse("helpers:new"), {**valid, "name": "王芳二", "user": caseworker.pk})
+    assert again.status_code == 422 and Helper.objects.count() == 2  # one account, one helper
 
 
 def test_capacity_cannot_go_below_the_households_paired(client_for, registered, unions, caseworker):
