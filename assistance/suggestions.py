@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from assistance.models import Batch, CauseSuggestion, MeasureType
+from assistance.plans import needs_employment
 
 
 def suggested_types(causes: Iterable[int]) -> list[MeasureType]:
@@ -21,7 +22,7 @@ def for_household(household) -> list[MeasureType]:
     """The household's suggestions: from its main and secondary causes; a zero-employment family (零就业家庭)
     with a member able to work is proposed an employment measure first, since its plan must hold one."""
     types = suggested_types([household.main_cause, *household.secondary_causes])
-    if household.zero_employment and any(member.able_to_work for member in household.members.all()):
+    if needs_employment(household):
         employment = [t for t in types if t.batch == Batch.EMPLOYMENT] or \
             list(MeasureType.objects.filter(batch=Batch.EMPLOYMENT, active=True)[:1])
         types = employment + [t for t in types if t not in employment]

@@ -9,6 +9,8 @@ Either way the loser gets a PairingError with a clear message, never an Integrit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.dispatch import receiver
@@ -16,12 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dossiers import pairing_solver
 from dossiers.choices import Status
 from dossiers.models import EndReason, Helper, HelpKind, Household, Pairing
 from dossiers.register import register_changed
 from hardship import punctuation
 from hardship.access import reads_files, scope_path
+
+if TYPE_CHECKING:
+    from dossiers import pairing_solver
 
 # A household is paired while it is on the register (在档), including while its exit is being decided.
 PAIRABLE_STATUSES = (Status.REGISTERED, Status.EXIT_PROPOSED)
@@ -120,13 +124,21 @@ def end_when_leaving_the_register(sender, household: Household, event, **kwargs)
 
 # Suggestions and proposals ---------------------------------------------------------------------------------------
 
+def _solver():
+    """The solver, imported when first needed: numpy and SciPy would add up to a second to every process start
+    (web, Celery, each manage command), and most processes never propose a pairing."""
+    from dossiers import pairing_solver
+
+    return pairing_solver
+
+
 def _need(household: Household) -> pairing_solver.HouseholdNeed:
-    return pairing_solver.HouseholdNeed(id=household.pk, union_path=household.union.path,
+    return _solver().HouseholdNeed(id=household.pk, union_path=household.union.path,
                                         causes=frozenset([household.main_cause, *household.secondary_causes]))
 
 
 def _offer(helper: Helper) -> pairing_solver.HelperOffer:
-    return pairing_solver.HelperOffer(id=helper.pk, union_path=helper.union.path, kinds=frozenset(helper.kinds),
+    return _solver().HelperOffer(id=helper.pk, union_path=helper.union.path, kinds=frozenset(helper.kinds),
                                       free=helper.free, load=helper.active_pairings)
 
 
@@ -159,7 +171,7 @@ def candidate_helpers(user, household: Household | None = None):
 def suggestions_for(user, household: Household, limit: int = 5) -> list[tuple[Helper, list[str]]]:
     """The `limit` best helpers for this file, each with why (in the user's language)."""
     helpers = {helper.pk: helper for helper in candidate_helpers(user, household)}
-    lines = pairing_solver.best_helpers(_need(household), [_offer(h) for h in helpers.values()], limit=limit)
+    lines = _solver().best_helpers(_need(household), [_offer(h) for h in helpers.values()], limit=limit)
     return [(helpers[line.helper_id], describe(line.reasons)) for line in lines]
 
 
@@ -198,7 +210,7 @@ def propose_for(user, households) -> tuple[pairing_solver.Proposal, dict, dict]:
     """An optimal assignment of these (unpaired) households to the user's helpers with free slots."""
     households = {h.pk: h for h in households.select_related("union")}
     helpers = {h.pk: h for h in candidate_helpers(user)}
-    proposal = pairing_solver.propose([_need(h) for h in households.values()], [_offer(h) for h in helpers.values()])
+    proposal = _solver().propose([_need(h) for h in households.values()], [_offer(h) for h in helpers.values()])
     return proposal, households, helpers
 
 

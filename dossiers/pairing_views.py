@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dossiers import pairing, visits
 from dossiers.models import Helper, Household
 from dossiers.pairing_forms import HandoverForm, HelperForm, PairForm, VisitForm
+from dossiers.search import OPEN_MEASURE_STATUSES
 from hardship.access import get_visible_or_404
 
 no_store = cache_control(no_store=True, private=True)
@@ -82,13 +83,12 @@ def helper_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     # Only the households of the user's own subtree: a county cadre also helps files other units keep.
     mine = Household.objects.visible_to(request.user).values("pk")
+    open_measure = Q(household__measures__status__in=OPEN_MEASURE_STATUSES)
     current = (helper.pairings.filter(ended_on__isnull=True, household__in=mine).select_related("household__union")
                .annotate(last_visit=Max("household__visits__visited_on"),
-                         open_measures=Count("household__measures", distinct=True,
-                                             filter=Q(household__measures__status__in=("planned", "in_progress"))),
+                         open_measures=Count("household__measures", distinct=True, filter=open_measure),
                          overdue_measures=Count("household__measures", distinct=True,
-                                                filter=Q(household__measures__status__in=("planned", "in_progress"),
-                                                         household__measures__due_on__lt=today))))
+                                                filter=open_measure & Q(household__measures__due_on__lt=today))))
     rows = [(p, visits.next_visit_on(p.household, p.last_visit)) for p in current]
     return render(request, "dossiers/helpers/detail.html", {
         "helper": helper, "rows": rows, "today": today,

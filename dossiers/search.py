@@ -12,9 +12,9 @@ from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dossiers import visits
+from dossiers import pairing, visits
 from dossiers.choices import Status
-from dossiers.models import Household, Member, Pairing, RegisterEvent
+from dossiers.models import Household, Member, RegisterEvent
 from hardship import fields, idnumbers
 from hardship.models import Union
 
@@ -99,14 +99,13 @@ class AnyOf(Lookup):
         return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
+# assistance.Measure.OPEN_STATUSES by value: the file app reaches measures by relation name, never imports them.
+OPEN_MEASURE_STATUSES = ("planned", "in_progress")
+
+
 def _open_measures_overdue(queryset, today):
-    overdue = Q(measures__status__in=("planned", "in_progress"), measures__due_on__lt=today)
+    overdue = Q(measures__status__in=OPEN_MEASURE_STATUSES, measures__due_on__lt=today)
     return queryset.filter(status=Status.REGISTERED).filter(pk__in=Household.objects.filter(overdue).values("pk"))
-
-
-def _unpaired(queryset):
-    return queryset.filter(status__in=(Status.REGISTERED, Status.EXIT_PROPOSED)).exclude(
-        pk__in=Pairing.objects.filter(ended_on__isnull=True).values("household_id"))
 
 
 # Each saved view: (queryset, user, today) → the files it shows. The plans and measures are the assistance app's,
@@ -122,7 +121,7 @@ VIEW_FILTERS = {
     "no_measures": lambda qs, user, today: qs.filter(status=Status.REGISTERED, plan__isnull=False,
                                                      measures__isnull=True),
     "overdue_measures": lambda qs, user, today: _open_measures_overdue(qs, today),
-    "unpaired": lambda qs, user, today: _unpaired(qs),
+    "unpaired": lambda qs, user, today: pairing.unpaired(qs),
     "visit_due": lambda qs, user, today: visits.due(qs, today),
 }
 

@@ -24,10 +24,6 @@ def next_visit_on(household, last_visit: datetime.date | None) -> datetime.date 
     return start + relativedelta(months=interval_months(household.category))
 
 
-def with_last_visit(queryset: QuerySet) -> QuerySet:
-    return queryset.annotate(last_visit=Max("visits__visited_on"))
-
-
 def due(queryset: QuerySet, today: datetime.date) -> QuerySet:
     """Households on the register whose next visit falls within VISIT_DUE_AHEAD_DAYS, or has passed."""
     horizon = today + datetime.timedelta(days=settings.VISIT_DUE_AHEAD_DAYS)
