@@ -180,3 +180,21 @@ class Measure(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+
+from assistance.subsidy_models import (  # noqa: E402,F401  (one app, two modules of models)
+    BankReturn,
+    Campaign,
+    CampaignVisit,
+    Discrepancy,
+    Frequency,
+    FundBudget,
+    FundSource,
+    LivingAidYear,
+    Payment,
+    PaymentBatch,
+    Schedule,
+    SkippedSchedule,
+    SkipReason,
+    SubsidyKind,
+)

@@ -3,7 +3,7 @@ same for the whole country)."""
 
 import rules
 
-from hardship.rules import at_national_union, in_scope, is_admin, is_caseworker, is_signed_in
+from hardship.rules import at_national_union, in_scope, is_admin, is_auditor, is_caseworker, is_signed_in, is_supervisor
 
 for model in ("measuretype", "causesuggestion"):
     rules.add_perm(f"assistance.view_{model}", is_signed_in)
@@ -20,3 +20,15 @@ def is_plannable(user, household=None) -> bool:
 
 # A plan is read with its file and written by the caseworkers of the file's subtree while it is on the register.
 rules.add_perm("assistance.change_plan", is_caseworker & in_scope & is_plannable)
+
+
+# Subsidies. Supervisors of the subtree set up schedules and run, approve, send and reconcile batches (the
+# maker-checker rule is in assistance/batches.py); the bank file with full account numbers is theirs alone.
+# Auditors read batches, payments and budgets of their subtree; caseworkers see a household's payments on its file.
+rules.add_perm("assistance.change_schedule", is_supervisor & in_scope)
+rules.add_perm("assistance.view_batch", (is_supervisor | is_auditor) & in_scope)
+for action in ("run_batch", "approve_batch", "edit_batch", "send_batch", "export_bank_file", "change_budget",
+               "change_campaign"):
+    rules.add_perm(f"assistance.{action}", is_supervisor & in_scope)
+rules.add_perm("assistance.view_campaign", (is_supervisor | is_auditor | is_caseworker) & in_scope)
+rules.add_perm("assistance.record_campaign_visit", is_caseworker & in_scope)

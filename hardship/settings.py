@@ -4,6 +4,7 @@ the environment (see README, "Configuration")."""
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -234,6 +235,9 @@ CELERY_BEAT_SCHEDULE = {
     "fail-stale-imports": {"task": "dossiers.tasks.fail_stale_imports", "schedule": 300.0},
     # Access records older than AUDIT_RETENTION_DAYS, once a day.
     "purge-old-access-records": {"task": "hardship.tasks.purge_old_access_records", "schedule": 86400.0},
+    # Each month's subsidy run for every union with schedules, on the 1st at 01:00 (a re-run adds nothing twice).
+    "subsidy-run": {"task": "assistance.tasks.run_this_month",
+                    "schedule": crontab(minute="0", hour="1", day_of_month="1")},
 }
 # /health/ fails when the beat's heartbeat (every 300 s above) is older than this: three missed beats.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=3 * 300 + 60)
@@ -299,6 +303,23 @@ RELAPSE_FOLLOW_UP_MONTHS = env.int("RELAPSE_FOLLOW_UP_MONTHS", default=12)
 VISIT_INTERVAL_MONTHS = env.int("VISIT_INTERVAL_MONTHS", default=3)
 VISIT_INTERVAL_MONTHS_DEEP = env.int("VISIT_INTERVAL_MONTHS_DEEP", default=1)
 VISIT_DUE_AHEAD_DAYS = env.int("VISIT_DUE_AHEAD_DAYS", default=7)
+
+# Subsidies (assistance/). Living aid per household and year at most this many months of the household's local 低保
+# total (line × open members; 总工发〔2015〕20号: "at most the local annual 低保 total").
+SUBSIDY_CAP_MONTHS = env.int("SUBSIDY_CAP_MONTHS", default=12)
+# 解困 (lifted to the 低保 level by backstop plus regular union help): the living subsidy goes on after the exit.
+SUBSIDY_RELIEF_KEEPS_LIVING = env.bool("SUBSIDY_RELIEF_KEEPS_LIVING", default=True)
+# The bank disbursement file (代发文件): per bank, its columns in order as (field, heading); fields: account, name,
+# amount, memo, id_number, bank, file_number. The batch page offers each layout; "default" is the common one.
+BANK_FILE_LAYOUTS = {
+    "default": [("account", "账号"), ("name", "户名"), ("amount", "金额"), ("memo", "摘要")],
+    "icbc": [("account", "收款账号"), ("name", "收款人户名"), ("amount", "金额(元)"), ("memo", "用途")],
+    "ccb": [("account", "账号"), ("name", "户名"), ("amount", "金额"), ("id_number", "证件号码"), ("memo", "摘要")],
+    "rcc": [("name", "姓名"), ("account", "卡号"), ("amount", "发放金额"), ("memo", "备注")],
+}
+# A bank's return file (回盘文件) is read within these bounds (a county's batch is a few thousand lines).
+BANK_RETURN_MAX_BYTES = env.int("BANK_RETURN_MAX_BYTES", default=10 * 1024 * 1024)
+BANK_RETURN_MAX_LINES = env.int("BANK_RETURN_MAX_LINES", default=200_000)
 
 # Off: the library only drops a leading "=" and makes every cell text; hardship.exports escapes every export instead.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
