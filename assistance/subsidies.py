@@ -69,7 +69,8 @@ def check_cap(schedule: Schedule) -> None:
             raise SubsidyError(_("该家庭所在地区没有低保标准，无法核对年度生活救助上限。"))
         projected = projected_living_aid(household, year, extra=schedule)
         if projected > cap:
-            message = _("%(year)s年生活救助合计 %(total)s 元，超过年度上限 %(cap)s 元（当地年度低保总额），超出 %(over)s 元。")
+            message = _("%(year)s年生活救助合计 %(total)s 元，超过年度上限 %(cap)s 元（当地年度低保总额），"
+                        "超出 %(over)s 元。")
             raise SubsidyError(message % {"year": year, "total": projected, "cap": cap, "over": projected - cap})
 
 
