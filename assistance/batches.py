@@ -212,7 +212,8 @@ class _Matcher:
             return
         same = [p for p in candidates if p.amount == line.amount]
         if not same:
-            if candidates:
+            if candidates:  # returned, with another amount: flagged as that, not as missing too
+                self.matched.add(candidates[0].pk)
                 self._flag(Discrepancy.Kind.AMOUNT_MISMATCH, line, candidates[0],
                            _("本批次 %(sent)s 元，银行返回 %(back)s 元") % {"sent": candidates[0].amount,
                                                                      "back": line.amount})

@@ -223,6 +223,16 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# >>> broker transport options (added for tests/assistance/test_subsidy_celery.py; defaults are kombu's own) >>>
+# A task a worker took but never acknowledged (acks_late: the worker died) goes back on its queue after
+# visibility_timeout seconds (Redis); workers look for such tasks every unacked_restore_interval ×
+# unacked_restore_throttle seconds. The tests' workers shorten all three.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+}
+# <<< broker transport options <<<
 # The worker keeps the project's logging (JSON lines, ID and card numbers masked) instead of its own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Only for running the app without Redis (./dev serve says so); tests use a real worker.

@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/two-factor/disable/", security_views.disable, name="otp_disable"),
     path("households/", include("assistance.urls")),
     path("helpers/", include("dossiers.pairing_urls")),
+    path("subsidies/", include("assistance.subsidy_urls")),
     path("households/", include("dossiers.urls")),
     path("security/requests/", role_views.role_requests, name="role_requests"),
     path("security/requests/<int:user_id>/<str:decision>/", role_views.decide_role_request,

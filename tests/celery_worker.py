@@ -27,7 +27,12 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker() -> tuple[subprocess.Popen, str]:
+def start_worker(queue: str | None = None, *, name: str | None = None,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """A worker on a new queue (which becomes the default queue of the tasks this process sends), or on `queue`
+    (a second worker on a queue that has one, or a queue the caller names in apply_async: the default is left
+    alone). `name` (default: the queue) makes the node name, which must differ between workers of one queue;
+    `env` is added to the worker's environment."""
     try:
         redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as error:
@@ -35,25 +40,28 @@ def start_worker() -> tuple[subprocess.Popen, str]:
             f"Celery tests need Redis at {settings.CELERY_BROKER_URL} ({error}). "
             "Start redis-server or set REDIS_URL."
         ) from error
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    app.conf.task_default_queue = queue
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue}
+    if queue is None:
+        queue = f"test-{uuid.uuid4().hex[:8]}"
+        app.conf.task_default_queue = queue
+    node = name or queue
+    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue, **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "hardship", "worker", "--pool=solo", "--loglevel=WARNING",
-         "-Q", queue, "-n", f"{queue}@%h", "--without-gossip", "--without-mingle"],
+         "-Q", queue, "-n", f"{node}@%h", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env,
     )
-    wait_until_ready(process, queue)
+    wait_until_ready(process, node)
     return process, queue
 
 
-def wait_until_ready(process: subprocess.Popen, queue: str, timeout: float = 60) -> None:
+def wait_until_ready(process: subprocess.Popen, node: str, timeout: float = 60) -> None:
+    """Until the worker whose node name starts with `node@` answers a ping."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the Celery worker exited with {process.returncode}")
         replies = app.control.ping(timeout=0.5) or []
-        if any(name.startswith(queue) for reply in replies for name in reply):
+        if any(name.startswith(f"{node}@") for reply in replies for name in reply):
             return
     process.kill()
     raise RuntimeError("the Celery worker did not answer within a minute")
