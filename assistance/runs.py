@@ -123,6 +123,8 @@ def _memo(period: datetime.date) -> str:
 MEMO_SQL = ("left(%(memo)s || CASE kind " + " ".join(f"WHEN '{kind.value}' THEN %(label_{kind.value})s"
                                                       for kind in SubsidyKind) + " END || ' ' || file_number, 100)")
 
+# A relieved (解困) file is closed, its members too (dossiers.register.member_is_open), yet its living subsidy goes
+# on: its household is still all its members.
 # The standard in force for a household: its county's, else its prefecture's, else its province's (as
 # LocalStandard.in_force), from one pass over the standards.
 STANDARDS_SQL = """
@@ -158,8 +160,8 @@ judged AS (
     FROM due d
 ),
 living AS (
-    SELECT household_id, region_id, sum(amount) AS this_period FROM judged
-     WHERE reason IS NULL AND kind = 'living' GROUP BY household_id, region_id
+    SELECT household_id, region_id, household_status, sum(amount) AS this_period FROM judged
+     WHERE reason IS NULL AND kind = 'living' GROUP BY household_id, region_id, household_status
 ),
 capped AS (
     SELECT l.household_id,
@@ -171,7 +173,8 @@ capped AS (
       LEFT JOIN std sp ON sp.region_id = substr(l.region_id, 1, 4) || '00'
       LEFT JOIN std sv ON sv.region_id = substr(l.region_id, 1, 2) || '0000'
      CROSS JOIN LATERAL (SELECT count(*) AS size FROM dossiers_member m
-                          WHERE m.household_id = l.household_id AND m.is_open) m
+                          WHERE m.household_id = l.household_id
+                            AND (m.is_open OR l.household_status = 'relieved')) m
 ),
 final AS (
     SELECT j.*, c.exceeds_by,

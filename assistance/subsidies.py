@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from assistance import runs
 from assistance.subsidy_models import LivingAidYear, Schedule, SubsidyKind, first_of_month
-from dossiers.choices import ON_REGISTER_STATUSES
+from dossiers.choices import ON_REGISTER_STATUSES, Status
 from dossiers.models import Household, LocalStandard
 from dossiers.register import register_changed
 
@@ -33,7 +33,8 @@ def annual_cap(household: Household, period: datetime.date) -> Decimal | None:
     standard = LocalStandard.in_force(household.region, period + relativedelta(months=1, days=-1))
     if standard is None:
         return None
-    size = household.members.filter(is_open=True).count()
+    members = household.members.all()
+    size = (members if household.status == Status.RELIEVED else members.filter(is_open=True)).count()
     return standard.poverty_line * size * settings.SUBSIDY_CAP_MONTHS
 
 
@@ -62,8 +63,9 @@ def check_cap(schedule: Schedule) -> None:
     if schedule.kind != SubsidyKind.LIVING:
         return
     household = schedule.household
-    years = {schedule.first_period.year, max(schedule.first_period, current_period()).year}
-    for year in sorted(years):
+    start = max(schedule.first_period, current_period())
+    last_year = schedule.last_period.year if schedule.last_period else start.year + 1
+    for year in range(start.year, min(last_year, start.year + 1) + 1):  # this year and, if it runs on, the next
         cap = annual_cap(household, datetime.date(year, 12, 1))
         if cap is None:
             raise SubsidyError(_("该家庭所在地区没有低保标准，无法核对年度生活救助上限。"))
@@ -94,6 +96,18 @@ def save_schedule(schedule: Schedule, *, by) -> Schedule:
     return schedule
 
 
+def end_period(schedule: Schedule) -> datetime.date:
+    """The last period of a schedule ended now: this one for an active schedule ("from the next period"), the
+    previous one for a suspended schedule (it was not being paid); never later than it was to end. A schedule ended
+    before its first period ends the month before it (it never pays)."""
+    period = current_period()
+    if schedule.status == Schedule.Status.SUSPENDED:
+        period -= relativedelta(months=1)
+    if schedule.last_period:
+        period = min(period, schedule.last_period)
+    return max(period, schedule.first_period - relativedelta(months=1))
+
+
 @transaction.atomic
 def set_status(schedule: Schedule, status: str, *, by, reason: str) -> None:
     """Suspend, resume or end a schedule (ending takes effect from the next period)."""
@@ -101,11 +115,12 @@ def set_status(schedule: Schedule, status: str, *, by, reason: str) -> None:
         raise SubsidyError(_("只有本单位及上级单位的审核人可以设立或修改补助。"))
     if not reason.strip():
         raise SubsidyError(_("请写明原因。"))
+    schedule = Schedule.objects.select_for_update().get(pk=schedule.pk)
     active, suspended, ended = Schedule.Status.ACTIVE, Schedule.Status.SUSPENDED, Schedule.Status.ENDED
     allowed = {suspended: [active], active: [suspended], ended: [active, suspended]}[status]
     fields = {"status": status, "status_reason": reason.strip()[:200]}
     if status == Schedule.Status.ENDED:
-        fields["last_period"] = max(schedule.first_period, current_period())
+        fields["last_period"] = end_period(schedule)
     if not Schedule.objects.filter(pk=schedule.pk, status__in=allowed).update(**fields):
         raise SubsidyError(_("补助状态已变化，请刷新后再试。"))
 
@@ -120,9 +135,6 @@ def end_when_leaving_the_register(sender, household: Household, event, **kwargs)
     schedules = Schedule.objects.filter(household=household).exclude(status=Schedule.Status.ENDED)
     if not transferred and event.to_status in runs.payable_statuses(SubsidyKind.LIVING):
         schedules = schedules.exclude(kind=SubsidyKind.LIVING)
-    period = current_period()
     for schedule in schedules.select_for_update():
         Schedule.objects.filter(pk=schedule.pk).update(
-            status=Schedule.Status.ENDED, status_reason=str(event.label)[:200],
-            last_period=max(schedule.first_period, period) if schedule.last_period is None
-            else min(schedule.last_period, max(schedule.first_period, period)))
+            status=Schedule.Status.ENDED, status_reason=str(event.label)[:200], last_period=end_period(schedule))

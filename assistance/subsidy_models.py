@@ -99,8 +99,10 @@ class Schedule(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="schedule_amount_positive"),
             models.CheckConstraint(condition=Q(first_period__day=1), name="schedule_first_period_is_a_month"),
-            models.CheckConstraint(condition=Q(last_period__isnull=True) | Q(last_period__day=1)
-                                   & Q(last_period__gte=models.F("first_period")), name="schedule_last_period_valid"),
+            # A schedule ended before its first period ends the month before it (and never pays).
+            models.CheckConstraint(condition=Q(last_period__isnull=True) | Q(last_period__day=1) & Q(
+                last_period__gte=models.F("first_period") - datetime.timedelta(days=31)),
+                name="schedule_last_period_valid"),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,7 @@ from assistance.subsidy_forms import (
 from assistance.subsidy_models import (
     Discrepancy,
     FundBudget,
+    FundSource,
     Payment,
     PaymentBatch,
     Schedule,
@@ -198,7 +199,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _budget_rows(batch: PaymentBatch) -> list[dict]:
     totals = batches.source_totals(batch)
     budgets = {b.fund_source: b for b in FundBudget.objects.filter(union=batch.union_id, year=batch.period.year)}
-    return [{"source": source, "total": total, "budget": budgets.get(source)} for source, total in totals.items()]
+    return [{"source": source, "source_label": FundSource(source).label, "total": total, "budget": budgets.get(source)}
+            for source, total in sorted(totals.items())]
 
 
 def _post_step(step):

@@ -55,10 +55,11 @@ def schedule_for(county_supervisor):
     """schedule_for(household, **fields): a saved schedule (monthly 300 yuan of living aid from December 2026)."""
 
     def make(household, **fields):
+        by = fields.pop("by", county_supervisor)
         values = dict(kind="living", amount=Decimal("300.00"), frequency="monthly",
                       first_period=datetime.date(2026, 12, 1), fund_source="central")
         schedule = Schedule(household=household, **{**values, **fields})
-        return subsidies.save_schedule(schedule, by=fields.pop("by", county_supervisor))
+        return subsidies.save_schedule(schedule, by=by)
 
     return make
 
