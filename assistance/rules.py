@@ -30,5 +30,16 @@ rules.add_perm("assistance.view_batch", (is_supervisor | is_auditor) & in_scope)
 for action in ("run_batch", "approve_batch", "edit_batch", "send_batch", "export_bank_file", "change_budget",
                "change_campaign"):
     rules.add_perm(f"assistance.{action}", is_supervisor & in_scope)
-rules.add_perm("assistance.view_campaign", (is_supervisor | is_auditor | is_caseworker) & in_scope)
+@rules.predicate
+def campaign_reaches(user, campaign=None) -> bool:
+    """A campaign of the user's subtree, or of a union above it (a county's campaign reaches its help centres)."""
+    from hardship.access import scope_path
+
+    if campaign is None:
+        return True
+    path = scope_path(user)
+    return path is not None and (campaign.union.path.startswith(path) or path.startswith(campaign.union.path))
+
+
+rules.add_perm("assistance.view_campaign", (is_supervisor | is_auditor | is_caseworker) & campaign_reaches)
 rules.add_perm("assistance.record_campaign_visit", is_caseworker & in_scope)

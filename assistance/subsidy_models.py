@@ -154,7 +154,17 @@ class FundBudget(models.Model):
 
 
 class CampaignQuerySet(ScopedQuerySet):
-    pass
+    def visible_to(self, user):
+        """The campaigns of the user's subtree and those of the unions above it, which reach into it."""
+        from hardship.access import scope_path
+
+        path = scope_path(user)
+        if path is None:
+            return self.none()
+        if not path:
+            return self
+        above = [path[:index + 1] for index, char in enumerate(path) if char == "/"][1:]
+        return self.filter(Q(union__path__startswith=path) | Q(union__path__in=above))
 
 
 @pghistory.track()

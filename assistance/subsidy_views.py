@@ -203,13 +203,18 @@ def _budget_rows(batch: PaymentBatch) -> list[dict]:
             for source, total in sorted(totals.items())]
 
 
-def _post_step(step):
-    """A view for a batch step: the batch from scope, the step, its refusal as a message."""
+def _post_step(permission: str):
+    """A view for a batch step: the batch from scope, the role's permission (403), the step, its refusal as a
+    message."""
+    return lambda step: _step_view(step, permission)
 
+
+def _step_view(step, permission: str):
     @login_required
     @require_POST
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         batch = _batch(request, pk)
+        _require(request, permission, batch)
         try:
             message = step(request, batch)
         except batches.BatchError as error:
@@ -221,19 +226,19 @@ def _post_step(step):
     return view
 
 
-@_post_step
+@_post_step("assistance.approve_batch")
 def approve(request: HttpRequest, batch: PaymentBatch) -> str:
     batches.approve(batch, by=request.user)
     return _("已审批，可导出代发文件。")
 
 
-@_post_step
+@_post_step("assistance.send_batch")
 def send(request: HttpRequest, batch: PaymentBatch) -> str:
     batches.mark_sent(batch, by=request.user)
     return _("已标记为报送银行，请在银行返回后导入回盘文件。")
 
 
-@_post_step
+@_post_step("assistance.send_batch")
 def record_return(request: HttpRequest, batch: PaymentBatch) -> str:
     form = ReturnFileForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -294,7 +299,7 @@ def disclosure_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _payment(request: HttpRequest, pk: int) -> Payment:
     payment = get_visible_or_404(Payment.objects.select_related("batch__union", "household"), request.user, pk=pk)
-    _require(request, "assistance.view_batch", payment.batch)
+    _require(request, "assistance.edit_batch", payment.batch)
     return payment
 
 
@@ -328,6 +333,7 @@ def reissue(request: HttpRequest, pk: int) -> HttpResponse:
 def release(request: HttpRequest, pk: int) -> HttpResponse:
     skip = get_object_or_404(SkippedSchedule.objects.select_related("batch__union"), pk=pk)
     batch = _batch(request, skip.batch_id)
+    _require(request, "assistance.edit_batch", batch)
     try:
         batches.release(skip, by=request.user)
     except batches.BatchError as error:
@@ -341,6 +347,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
 def resolve(request: HttpRequest, pk: int) -> HttpResponse:
     discrepancy = get_object_or_404(Discrepancy.objects.select_related("batch"), pk=pk)
     batch = _batch(request, discrepancy.batch_id)
+    _require(request, "assistance.send_batch", batch)
     form = ResolveForm(request.POST)
     try:
         if not form.is_valid():

@@ -109,6 +109,8 @@ def household_detail(request: HttpRequest, file_number: str) -> HttpResponse:
         "can_reveal": request.user.has_perm("dossiers.reveal_id_number", household),
         "can_object": request.user.has_perm("dossiers.decide_objection", household),
         "pending_transfer": household.transfers.filter(accepted__isnull=True).select_related("to_union").first(),
+        # Failed and not re-issued: the bank card may need correcting.
+        "failed_payments": household.payments.filter(status="failed", reissue__isnull=True).count(),
     }
     audit.record(request, AccessRecord.Action.VIEW, household.file_number, union=household.union)
     return render(request, "dossiers/household_detail.html", context)

@@ -273,7 +273,24 @@ def _helper(v: _Values) -> str:
     return str(_("%(name)s（%(unit)s）")) % {"name": v.raw("name"), "unit": v.raw("helping_unit")}
 
 
+def _schedule(v: _Values) -> str:
+    return str(_("%(kind)s %(amount)s 元/%(frequency)s，%(start)s 起")) % {
+        "kind": v("kind"), "amount": v.raw("amount"), "frequency": v("frequency"), "start": v("first_period")}
+
+
+def _payment(v: _Values) -> str:
+    return str(_("%(period)s %(kind)s %(amount)s 元")) % {"period": v("period"), "kind": v("kind"),
+                                                         "amount": v.raw("amount")}
+
+
 DESCRIPTIONS = {
+    "assistance.Schedule": _schedule,
+    "assistance.Payment": _payment,
+    "assistance.PaymentBatch": lambda v: f"{v('union')} {v('period')}",
+    "assistance.FundBudget": lambda v: f"{v('union')} {v.raw('year')} {v('fund_source')}",
+    "assistance.Campaign": lambda v: v.raw("name"),
+    "assistance.CampaignVisit": lambda v: f"{v('campaign')} {v('visited_on')}",
+    "assistance.Discrepancy": lambda v: f"{v('kind')} {v.raw('account_masked')}",
     "assistance.Plan": _plan,
     "assistance.Measure": _measure,
     "dossiers.Member": _member,

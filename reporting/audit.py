@@ -39,6 +39,7 @@ KINDS = {
     "standard": _("低保标准"),
     "plan": _("帮扶计划与措施"),
     "pairing": _("结对帮扶"),
+    "subsidy": _("补助发放"),
 }
 
 
@@ -92,6 +93,20 @@ SOURCES = [
     Source("pairing", "pairing", "dossiers.PairingEvent", "pgh_created_at", PGH_USER, "household__union__path",
            "pgh_obj_id"),
     Source("helper", "pairing", "dossiers.HelperEvent", "pgh_created_at", PGH_USER, "union__path", "pgh_obj_id"),
+    Source("schedule", "subsidy", "assistance.ScheduleEvent", "pgh_created_at", PGH_USER, "household__union__path",
+           "pgh_obj_id"),
+    Source("payment_batch", "subsidy", "assistance.PaymentBatchEvent", "pgh_created_at", PGH_USER, "union__path",
+           "pgh_obj_id"),
+    Source("payment", "subsidy", "assistance.PaymentEvent", "pgh_created_at", PGH_USER, "batch__union__path",
+           "pgh_obj_id"),
+    Source("discrepancy", "subsidy", "assistance.DiscrepancyEvent", "pgh_created_at", PGH_USER,
+           "batch__union__path", "pgh_obj_id"),
+    Source("budget", "subsidy", "assistance.FundBudgetEvent", "pgh_created_at", PGH_USER, "union__path",
+           "pgh_obj_id"),
+    Source("campaign", "subsidy", "assistance.CampaignEvent", "pgh_created_at", PGH_USER, "union__path",
+           "pgh_obj_id"),
+    Source("campaign_visit", "subsidy", "assistance.CampaignVisitEvent", "pgh_created_at", PGH_USER,
+           "household__union__path", "pgh_obj_id"),
     Source("standard", "standard", "dossiers.LocalStandardEvent", "pgh_created_at", PGH_USER, "region_id",
            "pgh_obj_id", by_region=True),
 ]

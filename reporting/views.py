@@ -43,6 +43,11 @@ def home(request: HttpRequest) -> HttpResponse:
         context["kind_counts"] = subtree_kind_counts(user.home_union)
     if user.role in (Role.CASEWORKER, Role.SUPERVISOR):
         context["queues"] = work_queues(user)
+    if user.role == Role.SUPERVISOR:
+        from assistance.subsidy_views import approval_queue, open_discrepancies
+
+        context["batches_to_approve"] = list(approval_queue(user))
+        context["open_discrepancies"] = open_discrepancies(user)
     if user.role == Role.CASEWORKER:
         context["colleagues"] = colleagues_of(user)
     elif user.role == Role.ADMIN:

@@ -12,7 +12,11 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from assistance.models import Measure, MeasureType, Plan
+import datetime
+
+from assistance.models import (
+    BankReturn, Campaign, Discrepancy, Measure, MeasureType, Payment, PaymentBatch, Plan, Schedule, SkippedSchedule,
+)
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry
 from dossiers.models import Helper, Objection, Transfer
 from hardship.models import Heartbeat
@@ -59,6 +63,25 @@ MATRIX = {
     "dossiers:transition": ((302, 200, 404, 403, 404, 404, 403), (302, 200, 404, 403, 404, 404, 403)),
     "dossiers:pairing": ((302, 200, 404, 200, 404, 404, 200), (302, 422, 404, 403, 404, 404, 403)),
     "dossiers:visit_new": ((302, 200, 404, 403, 404, 404, 403), (302, 422, 404, 403, 404, 404, 403)),
+    "subsidies:approve": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 404, 302, 404, 404, 403)),
+    "subsidies:batch": ((302, 403, 404, 200, 404, 404, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "subsidies:batches": ((302, 403, 403, 200, 403, 403, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "subsidies:budgets": ((302, 403, 403, 200, 403, 403, 200), (302, 403, 403, 422, 403, 403, 403)),
+    "subsidies:campaign": ((302, 200, 404, 200, 403, 403, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "subsidies:campaign_run": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 404, 302, 403, 403, 403)),
+    "subsidies:campaign_visit": ((302, 200, 404, 403, 403, 403, 403), (302, 422, 404, 403, 403, 403, 403)),
+    "subsidies:campaigns": ((302, 200, 200, 200, 403, 403, 200), (302, 403, 403, 422, 403, 403, 403)),
+    "subsidies:disclosure": ((302, 403, 404, 200, 404, 404, 200), (302, 405, 405, 405, 405, 405, 405)),
+    "subsidies:export": ((302, 403, 404, 302, 404, 404, 403), (302, 405, 405, 405, 405, 405, 405)),
+    "subsidies:hold": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 404, 302, 404, 404, 403)),
+    "subsidies:household": ((302, 200, 404, 200, 404, 404, 200), (302, 403, 404, 422, 404, 404, 403)),
+    "subsidies:reissue": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 404, 302, 404, 404, 403)),
+    "subsidies:release": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 404, 302, 404, 404, 403)),
+    "subsidies:resolve": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 404, 302, 404, 404, 403)),
+    "subsidies:return": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 404, 302, 404, 404, 403)),
+    "subsidies:run": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 403, 302, 403, 403, 403)),
+    "subsidies:schedule_status": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 404, 302, 404, 404, 403)),
+    "subsidies:send": ((302, 405, 405, 405, 405, 405, 405), (302, 403, 404, 302, 404, 404, 403)),
     "helpers:detail": ((302, 200, 404, 200, 404, 404, 200), (302, 405, 405, 405, 405, 405, 405)),
     "helpers:edit": ((302, 200, 404, 403, 404, 404, 403), (302, 422, 404, 403, 404, 404, 403)),
     "helpers:list": ((302, 200, 200, 200, 403, 403, 200), (302, 405, 405, 405, 405, 405, 405)),
@@ -121,6 +144,7 @@ def world(make_household, caseworker, outsider, supervisor, county_admin, securi
                                      description="推荐就业", responsible="帮扶中心", due_on="2027-03-31",
                                      created_by=caseworker)
     helper = Helper.objects.create(name="王建国", helping_unit="中原区总工会", union=unions["410102-C01"])
+    subsidy = subsidy_objects(household, unions, supervisor)
     Heartbeat.objects.create(name="beat")  # the Celery heartbeat /health/ looks for
     pending = UserFactory(username="pending", home_union=unions["410102-C01"], is_active=False,
                           pending_role="caseworker", pending_home_union=unions["410102-C01"],
@@ -129,12 +153,37 @@ def world(make_household, caseworker, outsider, supervisor, county_admin, securi
              "security_admin": security_admin, "auditor": auditor}
     objects = {"household": household.file_number, "member": member.pk, "entry": entry.pk, "pending": pending.pk,
                "union": "410102-C01", "transition": "submit", "roster": roster.pk, "objection": objection.pk,
-               "transfer": transfer.pk, "measure": measure.pk, "helper": helper.pk}
+               "transfer": transfer.pk, "measure": measure.pk, "helper": helper.pk, **subsidy}
     return users, objects
 
 
+def subsidy_objects(household, unions, supervisor) -> dict:
+    """A draft batch of the file's union with one payment, a skipped schedule and a discrepancy, and a campaign."""
+    month = datetime.date(2026, 12, 1)
+    schedule = Schedule.objects.create(household=household, union=household.union, amount="300.00",
+                                       first_period=month, fund_source="central", approved_by=supervisor,
+                                       created_by=supervisor)
+    batch = PaymentBatch.objects.create(union=household.union, period=month)
+    payment = Payment.objects.create(batch=batch, household=household, schedule=schedule, kind="living",
+                                     period=month, amount="300.00", fund_source="central", account_name="张建国",
+                                     account="6222021234567890123", memo="2026年12月生活补贴")
+    skip = SkippedSchedule.objects.create(batch=batch, household=household, schedule=None, reason="no_bank_card")
+    bank_return = BankReturn.objects.create(batch=batch, filename="回盘.csv", lines=1, paid=0, failed=0,
+                                            recorded_by=supervisor)
+    discrepancy = Discrepancy.objects.create(batch=batch, bank_return=bank_return, kind="unknown_account")
+    campaign = Campaign.objects.create(name="春节送温暖", union=unions["410102"], starts_on="2027-01-20",
+                                       ends_on="2027-02-20", categories=["relative"], amounts={"relative": "500.00"},
+                                       fund_source="union", created_by=supervisor)
+    return {"batch": batch.pk, "payment": payment.pk, "skip": skip.pk, "discrepancy": discrepancy.pk,
+            "campaign": campaign.pk, "schedule": schedule.pk}
+
+
 PK_KINDS = {"dossiers:objection_decide": "objection", "dossiers:transfer_decide": "transfer",
-            "assistance:measure_edit": "measure", "helpers:detail": "helper", "helpers:edit": "helper"}
+            "assistance:measure_edit": "measure", "helpers:detail": "helper", "helpers:edit": "helper",
+            **{f"subsidies:{name}": "batch" for name in ("batch", "approve", "send", "return", "export", "disclosure")},
+            "subsidies:hold": "payment", "subsidies:reissue": "payment", "subsidies:release": "skip",
+            "subsidies:resolve": "discrepancy", "subsidies:schedule_status": "schedule",
+            "subsidies:campaign": "campaign", "subsidies:campaign_run": "campaign", "subsidies:campaign_visit": "campaign"}
 
 
 def address(name: str, pattern: URLPattern, objects: dict) -> str:
