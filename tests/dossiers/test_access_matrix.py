@@ -183,7 +183,8 @@ PK_KINDS = {"dossiers:objection_decide": "objection", "dossiers:transfer_decide"
             **{f"subsidies:{name}": "batch" for name in ("batch", "approve", "send", "return", "export", "disclosure")},
             "subsidies:hold": "payment", "subsidies:reissue": "payment", "subsidies:release": "skip",
             "subsidies:resolve": "discrepancy", "subsidies:schedule_status": "schedule",
-            "subsidies:campaign": "campaign", "subsidies:campaign_run": "campaign", "subsidies:campaign_visit": "campaign"}
+            "subsidies:campaign": "campaign", "subsidies:campaign_run": "campaign",
+            "subsidies:campaign_visit": "campaign"}
 
 
 def address(name: str, pattern: URLPattern, objects: dict) -> str:
