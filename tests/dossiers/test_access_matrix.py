@@ -7,15 +7,24 @@ system administrator, its security administrator and the city auditor. PUT, PATC
 Nothing here changes data: a POST with an empty form is refused or re-shows the form.
 """
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-import datetime
-
 from assistance.models import (
-    BankReturn, Campaign, Discrepancy, Measure, MeasureType, Payment, PaymentBatch, Plan, Schedule, SkippedSchedule,
+    BankReturn,
+    Campaign,
+    Discrepancy,
+    Measure,
+    MeasureType,
+    Payment,
+    PaymentBatch,
+    Plan,
+    Schedule,
+    SkippedSchedule,
 )
 from dossiers.legacy.models import CivilRoster, CivilRosterEntry
 from dossiers.models import Helper, Objection, Transfer
