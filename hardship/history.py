@@ -31,7 +31,7 @@ SUMMARIES = {"insert": _("新建了%(subject)s"), "update": _("修改了%(subjec
 # Internal or derived columns that say nothing to a reader of the history.
 HIDDEN_COLUMNS = {"id", "path", "depth", "first_name", "last_name", "is_staff", "updated_at", "is_open",
                   "register_version", "task_id", "id_number_digest", "head_id_number_digest", "plan_id", "version",
-                  "successor_id"}
+                  "successor_id", "makers"}
 # The record a child row belongs to (a member's household): the row's subject and link name it already.
 PARENT_COLUMNS = ("household_id", "roster_id")
 # Columns holding ID numbers: the history shows them masked, like every list.
@@ -286,7 +286,7 @@ def _payment(v: _Values) -> str:
 DESCRIPTIONS = {
     "assistance.Schedule": _schedule,
     "assistance.Payment": _payment,
-    "assistance.PaymentBatch": lambda v: f"{v('union')} {v('period')}",
+    "assistance.PaymentBatch": lambda v: f"{v('union')} {str(v('period'))[:7]}",
     "assistance.FundBudget": lambda v: f"{v('union')} {v.raw('year')} {v('fund_source')}",
     "assistance.Campaign": lambda v: v.raw("name"),
     "assistance.CampaignVisit": lambda v: f"{v('campaign')} {v('visited_on')}",

@@ -27,12 +27,14 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(queue: str | None = None, *, name: str | None = None,
-                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_worker(queue: str | None = None, *, name: str | None = None, env: dict[str, str] | None = None,
+                 pool: str = "solo") -> tuple[subprocess.Popen, str]:
     """A worker on a new queue (which becomes the default queue of the tasks this process sends), or on `queue`
     (a second worker on a queue that has one, or a queue the caller names in apply_async: the default is left
     alone). `name` (default: the queue) makes the node name, which must differ between workers of one queue;
-    `env` is added to the worker's environment."""
+    `env` is added to the worker's environment; `pool="prefork"` runs the tasks in one child process, as production
+    does (the solo pool runs them in the worker's event loop, which sends an early acknowledgement only once the task
+    has finished)."""
     try:
         redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as error:
@@ -46,7 +48,8 @@ def start_worker(queue: str | None = None, *, name: str | None = None,
     node = name or queue
     env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_DEFAULT_QUEUE": queue, **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "hardship", "worker", "--pool=solo", "--loglevel=WARNING",
+        [sys.executable, "-m", "celery", "-A", "hardship", "worker", f"--pool={pool}",
+         *(["--concurrency=1"] if pool != "solo" else []), "--loglevel=WARNING",
          "-Q", queue, "-n", f"{node}@%h", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env,
     )

@@ -12,7 +12,9 @@ batch row and waits to insert the payments.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import os
 import signal
 import socket
 import threading
@@ -162,6 +164,17 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # nothing listens once the socket is closed
 
 
+@pytest.fixture(autouse=True)
+def settled(transactional_db, celery_worker):
+    """After each test (before the database is flushed): the worker has finished whatever the test queued, so that
+    a test failing with a run still queued or running does not leave it to deadlock with the flush."""
+    yield
+    try:
+        drain(celery_worker)
+    except Exception:  # noqa: BLE001 - the test's own failure is the one to report
+        pass
+
+
 # --- 1. the same period twice ------------------------------------------------------------------------------------
 
 def test_the_same_period_queued_twice_pays_once_in_decimals(celery_worker, scheduled):
@@ -248,36 +261,80 @@ def test_two_workers_running_the_same_period_at_once_pay_once(celery_worker, sch
 
 
 # --- 3. a worker killed mid-run ----------------------------------------------------------------------------------
+# Prefork workers, as in production: there the pool's child runs the task and the worker acknowledges a task that
+# is not acks_late as soon as the child takes it (a solo worker would only get to it after the task).
+
+def children(pid: int) -> list[int]:
+    return [int(child) for task in os.listdir(f"/proc/{pid}/task")
+            for child in open(f"/proc/{pid}/task/{task}/children").read().split()]
+
+
+@contextlib.contextmanager
+def blocked_mid_run(side, queue: str):
+    """The run queued on `queue` stopped in the middle of its transaction (its batch row written, its payments
+    waiting for the table lock): yields the task and its backend's pid; the lock is released on leaving."""
+    with side.transaction():
+        side.execute("LOCK TABLE assistance_payment IN SHARE MODE")
+        task = run_subsidies.apply_async(("2026-12",), queue=queue)
+        [pid] = wait_until(lambda: waiting_for_table(side, "assistance_payment"),
+                           "the worker's run waits to insert the payments")
+        assert holds_write_lock(side, pid, "assistance_paymentbatch")  # mid-transaction: its batch row written
+        yield task, pid
+
+
+def assert_nothing_written(side, backend: int) -> None:
+    """The killed run's backend (which finds its client gone once the lock is released) rolled back everything."""
+    wait_until(lambda: not backend_alive(side, backend), "the killed run's backend ends")
+    assert not PaymentBatch.objects.exists() and not Payment.objects.exists()
+    assert not LivingAidYear.objects.exists() and not SkippedSchedule.objects.exists()
+
 
 def test_a_worker_killed_mid_run_leaves_nothing_and_its_task_is_redelivered_and_pays_once(celery_worker, scheduled,
                                                                                            side):
     schedules = scheduled()
     queue = f"test-kill-{uuid.uuid4().hex[:8]}"
-    doomed, _queue = start_worker(queue, name=f"{queue}-doomed", env=QUICK_REDELIVERY)
+    doomed, _queue = start_worker(queue, name=f"{queue}-doomed", env=QUICK_REDELIVERY, pool="prefork")
     try:
-        with side.transaction():
-            side.execute("LOCK TABLE assistance_payment IN SHARE MODE")
-            task = run_subsidies.apply_async(("2026-12",), queue=queue)
-            [pid] = wait_until(lambda: waiting_for_table(side, "assistance_payment"),
-                               "the worker's run waits to insert the payments")
-            assert holds_write_lock(side, pid, "assistance_paymentbatch")  # mid-transaction: its batch row written
-            doomed.send_signal(signal.SIGKILL)
+        with blocked_mid_run(side, queue) as (task, backend):
+            [child] = children(doomed.pid)
+            doomed.send_signal(signal.SIGKILL)  # the whole worker, as a lost machine or container: parent first,
+            os.kill(child, signal.SIGKILL)  # so that it cannot hand the task back itself
             assert doomed.wait(timeout=10) == -signal.SIGKILL
-        # The lock released, the dead worker's backend finds its client gone and rolls back.
-        wait_until(lambda: not backend_alive(side, pid), "the killed worker's backend ends")
+        assert_nothing_written(side, backend)
     finally:
         if doomed.poll() is None:
             doomed.kill()
-    assert not PaymentBatch.objects.exists() and not Payment.objects.exists()  # nothing half-written
-    assert not LivingAidYear.objects.exists() and not SkippedSchedule.objects.exists()
     assert task.state == "PENDING"  # not acknowledged, no result: the message waits in Redis's unacked set
+    unacked = redis.Redis.from_url(settings.CELERY_BROKER_URL).hvals("unacked")  # by delivery tag: the messages
+    assert any(task.id.encode() in message for message in unacked)
 
-    replacement, _queue = start_worker(queue, name=f"{queue}-replacement", env=QUICK_REDELIVERY)
+    replacement, _queue = start_worker(queue, name=f"{queue}-replacement", env=QUICK_REDELIVERY, pool="prefork")
     try:
-        result = task.get(timeout=30)  # redelivered after the visibility timeout, run by the new worker
+        result = task.get(timeout=30)  # put back after the visibility timeout, run by the new worker
         assert queued(queue) == 0
     finally:
         stop_worker(replacement)
+
+    assert created([result]) == [len(schedules)] and result[0]["amount"] == TOTAL
+    assert_paid_once(schedules)
+
+
+def test_a_pool_process_killed_mid_run_hands_the_task_back_and_it_pays_once(celery_worker, scheduled, side):
+    """The kernel's OOM killer takes the child running the task: reject_on_worker_lost puts the task back at once
+    and the worker's next child runs it (without it, acks_late would acknowledge it as failed)."""
+    schedules = scheduled()
+    queue = f"test-oom-{uuid.uuid4().hex[:8]}"
+    worker, _queue = start_worker(queue, name=f"{queue}-worker", pool="prefork")
+    try:
+        with blocked_mid_run(side, queue) as (task, backend):
+            [child] = children(worker.pid)
+            os.kill(child, signal.SIGKILL)
+            wait_until(lambda: not os.path.exists(f"/proc/{child}/status")
+                       or "zombie" in open(f"/proc/{child}/status").read(), "the child dies")
+        assert_nothing_written(side, backend)
+        result = task.get(timeout=30)
+    finally:
+        stop_worker(worker)
 
     assert created([result]) == [len(schedules)] and result[0]["amount"] == TOTAL
     assert_paid_once(schedules)
