@@ -135,11 +135,10 @@ STANDARDS_SQL = """
 
 SCHEDULE_RUN_SQL = f"""
 WITH {STANDARDS_SQL},
-due AS (
-    SELECT s.id AS schedule_id, s.household_id, s.kind, s.amount, s.fund_source, s.status AS schedule_status,
-           s.last_period, h.status AS household_status, h.bank_card, h.bank_name, h.head_name, h.file_number,
-           h.region_id
-      FROM assistance_schedule s JOIN dossiers_household h ON h.id = s.household_id
+unpaid AS MATERIALIZED (
+    -- The schedules of the union still due this period: on a re-run none, and nothing else is read.
+    SELECT s.id, s.household_id, s.kind, s.amount, s.fund_source, s.status, s.last_period
+      FROM assistance_schedule s
      WHERE s.union_id = %(union)s AND s.first_period <= %(period)s
        AND (s.last_period IS NULL OR s.last_period >= %(recent)s)
        AND (s.frequency = 'monthly' OR (s.frequency = 'quarterly' AND %(quarter_start)s)
@@ -148,6 +147,12 @@ due AS (
                         WHERE p.schedule_id = s.id AND p.period = %(period)s AND p.reissue_of_id IS NULL)
        AND NOT EXISTS (SELECT 1 FROM assistance_skippedschedule k
                         WHERE k.batch_id = %(batch)s AND k.schedule_id = s.id AND k.reason = 'held')
+),
+due AS (
+    SELECT u.id AS schedule_id, u.household_id, u.kind, u.amount, u.fund_source, u.status AS schedule_status,
+           u.last_period, h.status AS household_status, h.bank_card, h.bank_name, h.head_name, h.file_number,
+           h.region_id
+      FROM unpaid u JOIN dossiers_household h ON h.id = u.household_id
 ),
 judged AS (
     SELECT d.*, CASE
@@ -163,18 +168,23 @@ living AS (
     SELECT household_id, region_id, household_status, sum(amount) AS this_period FROM judged
      WHERE reason IS NULL AND kind = 'living' GROUP BY household_id, region_id, household_status
 ),
+sizes AS (
+    SELECT m.household_id, count(*) AS size
+      FROM dossiers_member m JOIN living l ON l.household_id = m.household_id
+     WHERE m.is_open OR l.household_status = 'relieved'
+     GROUP BY m.household_id
+),
 capped AS (
     SELECT l.household_id,
            coalesce(y.amount, 0) + l.this_period
-             - coalesce(sc.poverty_line, sp.poverty_line, sv.poverty_line) * m.size * %(cap_months)s AS exceeds_by
+             - coalesce(sc.poverty_line, sp.poverty_line, sv.poverty_line) * coalesce(z.size, 0) * %(cap_months)s
+             AS exceeds_by
       FROM living l
+      LEFT JOIN sizes z ON z.household_id = l.household_id
       LEFT JOIN assistance_livingaidyear y ON y.household_id = l.household_id AND y.year = %(year)s
       LEFT JOIN std sc ON sc.region_id = l.region_id
       LEFT JOIN std sp ON sp.region_id = substr(l.region_id, 1, 4) || '00'
       LEFT JOIN std sv ON sv.region_id = substr(l.region_id, 1, 2) || '0000'
-     CROSS JOIN LATERAL (SELECT count(*) AS size FROM dossiers_member m
-                          WHERE m.household_id = l.household_id
-                            AND (m.is_open OR l.household_status = 'relieved')) m
 ),
 final AS (
     SELECT j.*, c.exceeds_by,

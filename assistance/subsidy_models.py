@@ -280,14 +280,16 @@ class Payment(models.Model):
         PAID = "paid", _("已到账")
         FAILED = "failed", _("发放失败")
 
+    # A million payments a month: no single-column index where a wider one below serves (each index is written for
+    # every row of a run; bench/RESULTS.md).
     batch = models.ForeignKey(PaymentBatch, verbose_name=_("发放批次"), on_delete=models.PROTECT,
-                              related_name="payments")
+                              related_name="payments", db_index=False)
     household = models.ForeignKey("dossiers.Household", verbose_name=_("家庭"), on_delete=models.PROTECT,
-                                  related_name="payments")
+                                  related_name="payments", db_index=False)
     schedule = models.ForeignKey(Schedule, verbose_name=_("补助计划"), on_delete=models.PROTECT, null=True,
-                                 blank=True, related_name="payments")
+                                 blank=True, related_name="payments", db_index=False)
     campaign = models.ForeignKey(Campaign, verbose_name=_("送温暖活动"), on_delete=models.PROTECT, null=True,
-                                 blank=True, related_name="payments")
+                                 blank=True, related_name="payments", db_index=False)
     kind = models.CharField(_("补助类别"), max_length=16, choices=SubsidyKind.choices)
     period = models.DateField(_("所属月份"))
     amount = yuan(_("金额（元）"))
@@ -298,8 +300,8 @@ class Payment(models.Model):
     memo = models.CharField(_("摘要"), max_length=100)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
     failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
-    reissue_of = models.OneToOneField("self", verbose_name=_("补发自"), on_delete=models.PROTECT, null=True,
-                                      blank=True, related_name="reissue")
+    reissue_of = models.ForeignKey("self", verbose_name=_("补发自"), on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="reissue", db_index=False)
     settled_at = models.DateTimeField(_("到账或退回时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
 
@@ -320,6 +322,9 @@ class Payment(models.Model):
             models.UniqueConstraint(fields=["campaign", "household"],
                                     condition=Q(campaign__isnull=False, reissue_of__isnull=True),
                                     name="one_payment_per_campaign_and_household"),
+            # Re-issued once: unique among the payments that are re-issues (a partial index of those alone).
+            models.UniqueConstraint(fields=["reissue_of"], condition=Q(reissue_of__isnull=False),
+                                    name="one_reissue_per_payment"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=Q(schedule__isnull=False) | Q(campaign__isnull=False),
                                    name="payment_has_a_reason"),
