@@ -52,7 +52,7 @@ from hardship.models import PATH_SEPARATOR, Region, Union, User
 from hardship.unions import create_regional_unions
 
 SCHEDULES = int(os.environ.get("BENCH_SCHEDULES", "1000000"))
-RUNS = 3
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 PERIOD = datetime.date(2026, 12, 1)
 FIRST_PERIOD = datetime.date(2026, 1, 1)
 AMOUNT = Decimal("300.00")
