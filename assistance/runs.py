@@ -217,7 +217,7 @@ cleared AS (
      WHERE k.batch_id = %(batch)s AND k.schedule_id = f.schedule_id AND f.final_reason IS NULL AND k.reason <> 'held'
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted), (SELECT coalesce(sum(amount), 0) FROM inserted),
+SELECT (SELECT count(*) FROM inserted), (SELECT coalesce(sum(amount), 0)::numeric(14, 2) FROM inserted),
        (SELECT count(*) FROM skips) + (SELECT count(*) FROM cleared)
 """
 
@@ -269,7 +269,7 @@ skips AS (
     ON CONFLICT (batch_id, household_id) WHERE schedule_id IS NULL DO NOTHING
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted), (SELECT coalesce(sum(amount), 0) FROM inserted), (SELECT count(*) FROM skips)
+SELECT (SELECT count(*) FROM inserted), (SELECT coalesce(sum(amount), 0)::numeric(14, 2) FROM inserted), (SELECT count(*) FROM skips)
 """
 
 

@@ -282,9 +282,7 @@ def blocked_mid_run(side, queue: str):
         yield task, pid
 
 
-def assert_nothing_written(side, backend: int) -> None:
-    """The killed run's backend (which finds its client gone once the lock is released) rolled back everything."""
-    wait_until(lambda: not backend_alive(side, backend), "the killed run's backend ends")
+def assert_nothing_committed() -> None:
     assert not PaymentBatch.objects.exists() and not Payment.objects.exists()
     assert not LivingAidYear.objects.exists() and not SkippedSchedule.objects.exists()
 
@@ -300,7 +298,11 @@ def test_a_worker_killed_mid_run_leaves_nothing_and_its_task_is_redelivered_and_
             doomed.send_signal(signal.SIGKILL)  # the whole worker, as a lost machine or container: parent first,
             os.kill(child, signal.SIGKILL)  # so that it cannot hand the task back itself
             assert doomed.wait(timeout=10) == -signal.SIGKILL
-        assert_nothing_written(side, backend)
+            assert_nothing_committed()  # its batch row is in a transaction that can no longer commit
+        # The lock released, the killed run's backend finds its client gone and rolls back; no worker takes the
+        # task before the replacement starts.
+        wait_until(lambda: not backend_alive(side, backend), "the killed run's backend ends")
+        assert_nothing_committed()
     finally:
         if doomed.poll() is None:
             doomed.kill()
@@ -331,8 +333,11 @@ def test_a_pool_process_killed_mid_run_hands_the_task_back_and_it_pays_once(cele
             os.kill(child, signal.SIGKILL)
             wait_until(lambda: not os.path.exists(f"/proc/{child}/status")
                        or "zombie" in open(f"/proc/{child}/status").read(), "the child dies")
-        assert_nothing_written(side, backend)
+            # The task is back at once and the next child's run may commit as soon as the lock is released:
+            # what the killed run committed (nothing) is checked before.
+            assert_nothing_committed()
         result = task.get(timeout=30)
+        wait_until(lambda: not backend_alive(side, backend), "the killed run's backend ends")
     finally:
         stop_worker(worker)
 
@@ -394,9 +399,9 @@ def test_queuing_the_run_with_redis_down_fails_loudly_and_queuing_it_again_pays_
     with pytest.raises(OperationalError, match="onnect"), celery_app.connection_for_write(down) as broken:
         run_subsidies.apply_async(("2026-12",), connection=broken)  # the task's own publish, with its retries
     elapsed = time.monotonic() - started
-    # Celery's default task_publish_retry_policy (3 retries, 0 s, 0.2 s, 0.4 s) over redis-py's own connect
-    # retries: seconds, not the request timing out.
-    assert elapsed < 10, elapsed
+    # The publish retries of CELERY_BROKER_TRANSPORT_OPTIONS (hardship/settings.py; about 1.2 s on a refused
+    # connection): the supervisor's page gets the error in seconds, not when the request times out.
+    assert elapsed < 5, elapsed
     drain(celery_worker)
     assert not PaymentBatch.objects.exists() and not Payment.objects.exists()
 
