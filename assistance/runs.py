@@ -269,7 +269,8 @@ skips AS (
     ON CONFLICT (batch_id, household_id) WHERE schedule_id IS NULL DO NOTHING
     RETURNING 1
 )
-SELECT (SELECT count(*) FROM inserted), (SELECT coalesce(sum(amount), 0)::numeric(14, 2) FROM inserted), (SELECT count(*) FROM skips)
+SELECT (SELECT count(*) FROM inserted), (SELECT coalesce(sum(amount), 0)::numeric(14, 2) FROM inserted),
+       (SELECT count(*) FROM skips)
 """
 
 

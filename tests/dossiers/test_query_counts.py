@@ -168,8 +168,9 @@ def small_and_large(make_household, caseworker, reviewer, supervisor, unions, wa
 def test_it_keeps_the_household_detail_queries_constant(request, client_for, small_and_large, measure, viewer):
     client = client_for(request.getfixturevalue(viewer))
     small, large = small_and_large
-    few = measure(client, reverse("dossiers:detail", args=[small.file_number]), 15)
-    many = measure(client, reverse("dossiers:detail", args=[large.file_number]), 15)
+    # 16: the file page also counts failed payments not yet re-issued (a bank card to correct).
+    few = measure(client, reverse("dossiers:detail", args=[small.file_number]), 16)
+    many = measure(client, reverse("dossiers:detail", args=[large.file_number]), 16)
     assert many == few
 
 
