@@ -21,10 +21,6 @@ from assistance.batches import ReturnLine
 from assistance.subsidy_models import Payment, PaymentBatch
 from dossiers.legacy.reading import UnreadableFile, read_workbook
 
-FIELD_LABELS = {"account": "账号", "name": "户名", "amount": "金额", "memo": "摘要", "id_number": "证件号码",
-                "bank": "开户银行", "file_number": "档案编号"}
-
-
 # Export ---------------------------------------------------------------------------------------------------------
 
 def layouts() -> list[str]:

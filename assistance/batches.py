@@ -9,12 +9,11 @@ last yuan.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -329,8 +328,6 @@ def _open_batch_after(original: Payment) -> PaymentBatch:
 
 
 def _insert_reissue(original: Payment, batch: PaymentBatch, household, by) -> Payment:
-    from django.db import IntegrityError
-
     try:
         with transaction.atomic():
             copy = Payment.objects.create(
@@ -358,6 +355,3 @@ def check_total(batch_id: int) -> bool:
                        " WHERE b.id = %s GROUP BY b.id", [batch_id])
         return cursor.fetchone()[0]
 
-
-def period_label(period: datetime.date) -> str:
-    return f"{period:%Y-%m}"

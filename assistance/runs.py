@@ -10,6 +10,7 @@ Every schedule that was due and not paid is listed with the reason (SkippedSched
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -275,8 +276,6 @@ SELECT (SELECT count(*) FROM inserted), (SELECT coalesce(sum(amount), 0)::numeri
 
 
 def _insert_campaign_payments(batch: PaymentBatch, campaign: Campaign) -> tuple[int, Decimal, int]:
-    import json
-
     params = {
         **_common_params(batch), "campaign": campaign.pk, "path": campaign.union.path + "%",
         "categories": list(campaign.categories), "key_groups": list(campaign.key_groups),

@@ -366,17 +366,16 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
 def budgets(request: HttpRequest) -> HttpResponse:
     _require(request, "assistance.view_batch")
     can_change = request.user.has_perm("assistance.change_budget")
-    form = BudgetForm(request.POST or None, user=request.user) if can_change and request.user.home_union else None
+    form = None
+    if can_change and request.user.home_union:
+        form = BudgetForm(request.POST or None, instance=_budget_posted(request), user=request.user)
     if request.method == "POST":
         if form is None:
             raise PermissionDenied
         if form.is_valid():
-            existing = FundBudget.objects.filter(union=form.cleaned_data["union"], year=form.cleaned_data["year"],
-                                                 fund_source=form.cleaned_data["fund_source"]).first()
-            saved = _save_budget(form, existing)
-            if saved:
-                messages.success(request, _("已保存预算。"))
-                return redirect("subsidies:budgets")
+            form.save()
+            messages.success(request, _("已保存预算。"))
+            return redirect("subsidies:budgets")
     year = _year(request)
     rows = (FundBudget.objects.visible_to(request.user).filter(year=year).select_related("union")
             .order_by("union__path", "fund_source"))
@@ -391,16 +390,13 @@ def _year(request: HttpRequest) -> int:
     return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else timezone.localdate().year
 
 
-def _save_budget(form: BudgetForm, existing: FundBudget | None) -> bool:
-    amount = form.cleaned_data["amount"]
-    if existing is None:
-        form.save()
-        return True
-    if amount < existing.committed:
-        form.add_error("amount", _("预算不能少于已使用的 %(used)s 元。") % {"used": existing.committed})
-        return False
-    FundBudget.objects.filter(pk=existing.pk, committed__lte=amount).update(amount=amount)
-    return True
+def _budget_posted(request: HttpRequest) -> FundBudget | None:
+    """The budget a POST names by union, year and source, if it exists: saving adjusts it."""
+    data = request.POST
+    if request.method != "POST" or not all(data.get(k, "").isdigit() for k in ("union", "year")):
+        return None
+    return FundBudget.objects.visible_to(request.user).filter(
+        union_id=data["union"], year=data["year"], fund_source=data.get("fund_source", "")).first()
 
 
 # The approval queue of a supervisor's home page -------------------------------------------------------------------

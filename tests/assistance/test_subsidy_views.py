@@ -163,3 +163,18 @@ def test_a_schedule_is_set_up_on_the_households_page_within_its_cap(client_for, 
                     {"kind": "bribe"}, {"amount": "1e9999"}):
         assert client_for(county_supervisor).post(url, {**data, **hostile}).status_code == 422, hostile
     assert household.subsidy_schedules.count() == 1
+
+
+def test_a_budget_is_adjusted_but_never_below_what_it_has_spent(client_for, county_supervisor, unions):
+    from assistance.models import FundBudget
+
+    url = reverse("subsidies:budgets")
+    data = {"union": unions["410102-C01"].pk, "year": 2026, "fund_source": "central", "amount": "1000.00"}
+    client = client_for(county_supervisor)
+    assert client.post(url, data).status_code == 302
+    FundBudget.objects.update(committed=Decimal("600.00"))
+    assert client.post(url, {**data, "amount": "800.00"}).status_code == 302
+    assert FundBudget.objects.get().amount == Decimal("800.00")
+    refused = client.post(url, {**data, "amount": "599.99"})
+    assert refused.status_code == 422 and "600.00" in refused.content.decode()
+    assert FundBudget.objects.get().amount == Decimal("800.00")
