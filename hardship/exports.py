@@ -3,6 +3,7 @@ the project (csv and xlsx) writes its text cells through."""
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable
 
 import tablib
@@ -62,11 +63,16 @@ def table_content(file_format: str, headers: list[str], rows: Iterable[list], *,
         writer.writerow([escape_cell(header) for header in headers])
         writer.writerows([escape_cell(cell) for cell in row] for row in rows)
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return workbook_content([(title, itertools.chain([headers], rows))])  # rows stay a stream
+
+
+def workbook_content(sheets: list[tuple[str, Iterable[list]]]) -> bytes:
+    """An xlsx of one sheet per (title, rows), every cell escaped."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([_xlsx_cell(header) for header in headers])
-    for row in rows:
-        sheet.append([_xlsx_cell(cell) for cell in row])
+    for title, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        for row in rows:
+            sheet.append([_xlsx_cell(cell) for cell in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

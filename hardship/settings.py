@@ -250,6 +250,10 @@ CELERY_BEAT_SCHEDULE = {
     # Each month's subsidy run for every union with schedules, on the 1st at 01:00 (a re-run adds nothing twice).
     "subsidy-run": {"task": "assistance.tasks.run_this_month",
                     "schedule": crontab(minute="0", hour="1", day_of_month="1")},
+    # The dashboards' deltas into their counts (reporting/figures.py): reads are exact without it, only slower.
+    "reporting-fold": {"task": "reporting.tasks.fold_figures", "schedule": 60.0},
+    # This month's snapshot of every union, replaced each night: the month's last run is its month-end figure.
+    "reporting-snapshot": {"task": "reporting.tasks.take_snapshots", "schedule": crontab(minute="50", hour="23")},
 }
 # /health/ fails when the beat's heartbeat (every 300 s above) is older than this: three missed beats.
 HEALTH_HEARTBEAT_MAX_AGE = env.int("HEALTH_HEARTBEAT_MAX_AGE", default=3 * 300 + 60)
@@ -318,6 +322,8 @@ VISIT_DUE_AHEAD_DAYS = env.int("VISIT_DUE_AHEAD_DAYS", default=7)
 
 # Subsidies (assistance/). Living aid per household and year at most this many months of the household's local 低保
 # total (line × open members; 总工发〔2015〕20号: "at most the local annual 低保 total").
+# The year by which every hardship household is to be out (seeds 002–004: 2020); the dashboards measure against it.
+OVERALL_EXIT_TARGET_YEAR = env.int("OVERALL_EXIT_TARGET_YEAR", default=2020)
 SUBSIDY_CAP_MONTHS = env.int("SUBSIDY_CAP_MONTHS", default=12)
 # 解困 (lifted to the 低保 level by backstop plus regular union help): the living subsidy goes on after the exit.
 SUBSIDY_RELIEF_KEEPS_LIVING = env.bool("SUBSIDY_RELIEF_KEEPS_LIVING", default=True)

@@ -9,6 +9,7 @@ from hardship.security import views as security_views
 
 urlpatterns = [
     path("", include("reporting.urls")),
+    path("dashboard/", include("reporting.dashboard_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/security/", security_views.account, name="account_security"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hardship.models import AccessRecord
 from reporting.audit import KINDS, Filters, users_named
+from reporting.models import ExitTarget
 
 
 class DateInput(forms.DateInput):
@@ -34,3 +36,45 @@ class AuditFilterForm(forms.Form):
         data = self.cleaned_data
         return Filters(users=users_named(data["who"]) if data.get("who") else None, kind=data.get("kind") or "",
                        date_from=data.get("date_from"), date_to=data.get("date_to"), action=data.get("action") or "")
+
+
+MIN_YEAR = 2015  # the campaign's baseline (seed 004)
+
+
+def year_of(text: str | None, today, *, default: int | None = None) -> int:
+    """A year from the query string, within the campaign's years and the next ten; otherwise the default."""
+    fallback = default or today.year
+    try:
+        year = int(text or fallback)
+    except ValueError:
+        return fallback
+    return year if MIN_YEAR <= year <= today.year + 10 else fallback
+
+
+class TargetForm(forms.Form):
+    """One number per union: how many households are to exit in the year; blank for no target."""
+
+    def __init__(self, *args, unions, year: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unions, self.year = unions, year
+        current = dict(ExitTarget.objects.filter(union__in=unions, year=year).values_list("union_id", "households"))
+        self.current = current
+        for union in unions:
+            self.fields[f"u{union.pk}"] = forms.IntegerField(
+                label=union.name, required=False, min_value=0, max_value=10_000_000, initial=current.get(union.pk),
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "number-input"}))
+
+    def save(self, user) -> int:
+        """Writes what changed (a blank removes the target); returns how many targets changed."""
+        changed = 0
+        for union in self.unions:
+            value, old = self.cleaned_data.get(f"u{union.pk}"), self.current.get(union.pk)
+            if value == old:
+                continue
+            changed += 1
+            if value is None:
+                ExitTarget.objects.filter(union=union, year=self.year).delete()
+            else:
+                ExitTarget.objects.update_or_create(union=union, year=self.year, defaults={
+                    "households": value, "set_by": user, "set_at": timezone.now()})
+        return changed

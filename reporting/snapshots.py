@@ -1,0 +1,55 @@
+"""Monthly snapshots: every union's counts copied, in one statement, into this month's row (replaced, not added,
+by a second run: one snapshot per union and month, the month's last run being its month-end figure)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from reporting.models import Snapshot
+
+# The trend keeps what the register is (stages, categories, causes, groups, the flags, exits, plans), not the
+# dates behind the moving figures nor the money, which the budgets and batches keep.
+KEPT = ("on", "stage", "category", "cause", "group", "below", "unpaired", "noplan", "noopen", "unhelped", "exit",
+        "planned")
+
+TAKE = """
+    INSERT INTO reporting_snapshot AS s (union_id, month, on_register, exited, removed, figures, taken_at)
+    SELECT union_id, %(month)s,
+        coalesce(sum(n) FILTER (WHERE figure = 'on'), 0),
+        coalesce(sum(n) FILTER (WHERE figure = 'exit' AND split_part(value, ':', 1) IN ('exited', 'relieved')), 0),
+        coalesce(sum(n) FILTER (WHERE figure = 'exit' AND split_part(value, ':', 1) = 'removed'), 0),
+        jsonb_object_agg(figure || ':' || value, n), now()
+    FROM (SELECT union_id, figure, value, sum(n) AS n FROM (
+              SELECT union_id, figure, value, n FROM reporting_figurecount WHERE figure = ANY(%(kept)s)
+              UNION ALL
+              SELECT union_id, figure, value, n FROM reporting_figuredelta WHERE figure = ANY(%(kept)s)) AS t
+          GROUP BY 1, 2, 3 HAVING sum(n) <> 0) AS counts
+    GROUP BY union_id
+    ON CONFLICT (union_id, month) DO UPDATE SET on_register = EXCLUDED.on_register, exited = EXCLUDED.exited,
+        removed = EXCLUDED.removed, figures = EXCLUDED.figures, taken_at = EXCLUDED.taken_at
+"""
+
+
+def month_of(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+@transaction.atomic
+def take(day: datetime.date | None = None) -> int:
+    """This month's snapshot of every union with anything to count; one whose files have all moved away since an
+    earlier run of the month is set to nothing rather than left with the earlier figures."""
+    month = month_of(day or timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute(TAKE, {"month": month, "kept": list(KEPT)})
+        taken = cursor.rowcount
+        cursor.execute("""UPDATE reporting_snapshot SET on_register = 0, exited = 0, removed = 0, figures = '{}',
+                          taken_at = now() WHERE month = %s AND taken_at <> now()""", [month])
+    return taken
+
+
+def trend(union_id: int, since: datetime.date | None = None) -> list[Snapshot]:
+    snapshots = Snapshot.objects.filter(union_id=union_id).order_by("month")
+    return list(snapshots.filter(month__gte=since) if since else snapshots)
