@@ -11,6 +11,7 @@ from dossiers.demo import load_dossier_demo, stamp_history
 from dossiers.legacy.demo import load_legacy_demo
 from dossiers.models import Household
 from hardship.demo import load_union_demo
+from reporting.snapshot_demo import load_snapshot_demo
 
 
 @transaction.atomic
@@ -19,5 +20,6 @@ def load_demo() -> str:
     households = load_dossier_demo() if not Household.objects.exists() else 0
     legacy = load_legacy_demo() if households else ""  # the import and the roster build on the files above
     help_given = (load_assistance_demo() + load_subsidy_demo()) if households else ""
+    trends = load_snapshot_demo() if households else ""
     stamp_history()
-    return f"{unions_and_users}，家庭档案 {households} 户{legacy}{help_given}"
+    return f"{unions_and_users}，家庭档案 {households} 户{legacy}{help_given}{trends}"

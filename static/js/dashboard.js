@@ -38,10 +38,13 @@
         [{type: "bar", data: items.map(function (c) { return c.value; }), label: {show: true, position: "right"}}], true);
     },
     ranking: function (d) {
-      var rows = d.ranking.filter(function (r) { return r.progress !== null; }).reverse();
+      // Worst first from the top; without any target set below, the year's exits instead.
+      var withTarget = d.ranking.filter(function (r) { return r.progress !== null; });
+      var byProgress = withTarget.length > 0, rows = (byProgress ? withTarget : d.ranking.slice()).reverse();
       return bar(rows.map(function (r) { return r.name; }), [{
-        type: "bar", name: d.labels.progress + " %", data: rows.map(function (r) { return r.progress; }),
-        label: {show: true, position: "right", formatter: "{c}%"}
+        type: "bar", name: byProgress ? d.labels.progress + " %" : d.labels.exited, barMaxWidth: 28,
+        data: rows.map(function (r) { return byProgress ? r.progress : r.exited; }),
+        label: {show: true, position: "right", formatter: byProgress ? "{c}%" : "{c}"}
       }], true);
     },
     trend: function (d) {
@@ -68,6 +71,7 @@
     document.querySelectorAll("[data-chart]").forEach(function (node) {
       var build = BUILDERS[node.dataset.chart];
       if (!build) return;
+      if (node.dataset.chart === "ranking") node.style.height = Math.max(200, 40 + 32 * data.ranking.length) + "px";
       var chart = echarts.init(node, null, {renderer: "svg"});
       chart.setOption(build(data));
       window.addEventListener("resize", function () { chart.resize(); });
