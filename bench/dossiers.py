@@ -362,12 +362,14 @@ def copy_register(rng, centres, statuses, created, county_of, end, filer_id, rev
         connection.ensure_connection()
         with transaction.atomic():
             raw = connection.connection  # the psycopg connection under Django's transaction
-            # FREEZE needs the table truncated in this transaction; everything referencing the
-            # household table is empty in the fresh bench database (checked), except members,
-            # whose foreign key is dropped for the load.
+            # FREEZE needs the table truncated in this transaction, with every table referencing it,
+            # directly or through another (payments, then their discrepancies): all empty in the fresh
+            # bench database (checked), except members, whose foreign key is dropped for the load.
             referencing = [row[0] for row in raw.execute(
-                "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f'"
-                " AND confrelid = %s::regclass AND conrelid <> confrelid", [HOUSEHOLD_TABLE]).fetchall()]
+                "WITH RECURSIVE r(t) AS (SELECT %s::regclass UNION SELECT c.conrelid FROM pg_constraint c"
+                " JOIN r ON c.confrelid = r.t WHERE c.contype = 'f')"
+                " SELECT t::regclass::text FROM r WHERE t <> %s::regclass ORDER BY 1",
+                [HOUSEHOLD_TABLE, HOUSEHOLD_TABLE]).fetchall()]
             for table in referencing:
                 if raw.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]:
                     raise RuntimeError(f"{table} is not empty: the register bench needs a fresh database")

@@ -8,3 +8,11 @@ reviewer = households.reviewer
 second_reviewer = households.second_reviewer
 standard = households.standard
 walk = households.walk
+
+from tests.assistance import conftest as assistance  # noqa: E402
+
+county_supervisor = assistance.county_supervisor
+checker = assistance.checker
+registered = assistance.registered
+schedule_for = assistance.schedule_for
+budgets = assistance.budgets
