@@ -21,7 +21,7 @@ TAKE = """
         coalesce(sum(n) FILTER (WHERE figure = 'on'), 0),
         coalesce(sum(n) FILTER (WHERE figure = 'exit' AND split_part(value, ':', 1) IN ('exited', 'relieved')), 0),
         coalesce(sum(n) FILTER (WHERE figure = 'exit' AND split_part(value, ':', 1) = 'removed'), 0),
-        jsonb_object_agg(figure || ':' || value, n), now()
+        jsonb_object_agg(figure || ':' || value, n), %(stamp)s
     FROM (SELECT union_id, figure, value, sum(n) AS n FROM (
               SELECT union_id, figure, value, n FROM reporting_figurecount WHERE figure = ANY(%(kept)s)
               UNION ALL
@@ -43,10 +43,13 @@ def take(day: datetime.date | None = None) -> int:
     earlier run of the month is set to nothing rather than left with the earlier figures."""
     month = month_of(day or timezone.localdate())
     with connection.cursor() as cursor:
-        cursor.execute(TAKE, {"month": month, "kept": list(KEPT)})
+        cursor.execute("SELECT clock_timestamp()")  # this run's mark (now() is the same for a whole transaction)
+        stamp = cursor.fetchone()[0]
+        cursor.execute(TAKE, {"month": month, "kept": list(KEPT), "stamp": stamp})
         taken = cursor.rowcount
         cursor.execute("""UPDATE reporting_snapshot SET on_register = 0, exited = 0, removed = 0, figures = '{}',
-                          taken_at = now() WHERE month = %s AND taken_at <> now()""", [month])
+                          taken_at = %(stamp)s WHERE month = %(month)s AND taken_at <> %(stamp)s""",
+                       {"month": month, "stamp": stamp})
     return taken
 
 
