@@ -112,8 +112,10 @@ def _open_measures_overdue(queryset, today):
 # reached by their relation names (plan, measures), not imported.
 VIEW_FILTERS = {
     "reverify_due": lambda qs, user, today: qs.filter(status=Status.REGISTERED, reverify_due__lte=_month_end(today)),
+    # Last changed before this Beijing date a year ago, as the dashboards count them (reporting/figures.py).
     "unchanged_year": lambda qs, user, today: qs.open().filter(
-        updated_at__lt=timezone.now() - datetime.timedelta(days=365)),
+        updated_at__lt=timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=365),
+                                                                     datetime.time()))),
     "in_notice": lambda qs, user, today: qs.filter(status=Status.IN_NOTICE),
     "awaiting_me": lambda qs, user, today: qs.filter(_awaiting(user)),
     "imported_unverified": lambda qs, user, today: qs.filter(status=Status.REGISTERED).filter(imported_unverified()),

@@ -114,7 +114,8 @@ def summary_rows(view: board.Dashboard) -> list[tuple[str, object]]:
     f = view.figures
     return [
         (_("在档户数"), f.on_register), (_("低于低保"), f.below_line),
-        (_("本年脱困"), f.count("exit", f"exited:{view.year}")), (_("本年解困"), f.count("exit", f"relieved:{view.year}")),
+        (_("本年脱困"), f.count("exit", f"exited:{view.year}")),
+        (_("本年解困"), f.count("exit", f"relieved:{view.year}")),
         (_("本年注销"), f.removed_this_year), (_("本年目标"), f.target),
         (_("完成进度（%）"), _cell(f.progress)), (_("按计划本年可脱困"), f.planned_this_year),
         (_("下级目标合计"), f.children_target),
@@ -139,7 +140,8 @@ def targets(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             changed = form.save(request.user)
-        messages.success(request, _("已保存 %(year)s 年度的脱困目标（%(n)s 项有变化）。") % {"year": year, "n": changed})
+        messages.success(request, _("已保存 %(year)s 年度的脱困目标（%(n)s 项有变化）。")
+                         % {"year": year, "n": changed})
         return redirect(f"{reverse('reporting:targets')}?year={year}")
     figures = figures_of(unions, today, year)
     parent_target = (ExitTarget.objects.filter(union_id=union.parent_id, year=year)

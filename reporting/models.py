@@ -40,6 +40,9 @@ class HouseholdFigures(models.Model):
     class Meta:
         default_permissions = ()
 
+    def __str__(self) -> str:
+        return f"{self.household_id}"
+
 
 class FigureCount(models.Model):
     """A folded count: households (or payments) of a union's subtree with one figure's value."""
@@ -53,6 +56,9 @@ class FigureCount(models.Model):
     class Meta:
         default_permissions = ()
         constraints = [models.UniqueConstraint(fields=["union", "figure", "value"], name="one_count_per_figure")]
+
+    def __str__(self) -> str:
+        return f"{self.union_id} {self.figure}:{self.value} {self.n}"
 
 
 class FigureDelta(models.Model):
@@ -68,6 +74,9 @@ class FigureDelta(models.Model):
 
     class Meta:
         default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.union_id} {self.figure}:{self.value} {self.n:+d}"
 
 
 @pghistory.track()
@@ -107,6 +116,9 @@ class Snapshot(models.Model):
         default_permissions = ()
         ordering = ["union", "month"]
         constraints = [models.UniqueConstraint(fields=["union", "month"], name="one_snapshot_per_union_and_month")]
+
+    def __str__(self) -> str:
+        return f"{self.union_id} {self.month:%Y-%m}"
 
     @property
     def filed(self) -> int:

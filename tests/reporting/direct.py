@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from assistance.models import Measure, Plan
@@ -68,7 +68,7 @@ def mismatches(unions, today: datetime.date) -> list[str]:
     from reporting.figures import figures_of
 
     found = []
-    for union_id, figures in figures_of(list(unions), today).items():
+    for figures in figures_of(list(unions), today).values():
         expected, actual = direct_counts(figures.union, today), maintained_counts(figures)
         if expected != actual:
             keys = sorted(set(expected) | set(actual))
@@ -79,5 +79,3 @@ def mismatches(unions, today: datetime.date) -> list[str]:
             found.append(f"{figures.union.code} paid: direct {direct_paid(figures.union)} ≠ kept {paid}")
     return found
 
-
-__all__ = ["direct_counts", "mismatches", "Q"]

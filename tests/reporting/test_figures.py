@@ -89,8 +89,8 @@ class World:
         household = self.pick(Status.REGISTERED)
         if household and not Plan.objects.filter(household=household).exists():
             year = self.rng.choice([2026, 2027, 2028])
-            return plans.create_plan(household, Plan(goal="稳定就业", target_year=year, deadline=datetime.date(year, 6, 30),
-                                              responsible="王芳"), [self.measure()], by=self.people["caseworker"])
+            plan = Plan(goal="稳定就业", target_year=year, deadline=datetime.date(year, 6, 30), responsible="王芳")
+            return plans.create_plan(household, plan, [self.measure()], by=self.people["caseworker"])
 
     def measure(self) -> Measure:
         kind = self.rng.choice([t for t in self.types if t.batch == "employment"])
