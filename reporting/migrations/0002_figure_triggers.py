@@ -270,10 +270,25 @@ BEGIN
 END $$;
 """
 
+# A union moved in the tree moves every count above it: the counts are rebuilt once, when the transaction commits
+# (rare, an administrator's act; minutes at national scale, exact).
+UNION_MOVE = """
+CREATE FUNCTION reporting_union_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('reporting.union_moved', true) IS DISTINCT FROM 'on' THEN
+        PERFORM set_config('reporting.union_moved', 'on', true);
+        PERFORM reporting_rebuild();
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER reporting_union_moved AFTER UPDATE OF path ON hardship_union DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (OLD.path IS DISTINCT FROM NEW.path) EXECUTE FUNCTION reporting_union_moved();
+"""
+
 TRIGGERS = "".join(
     [source_trigger(table, column, event) for table, column in SOURCES.items() for event in REFERENCING]
     + [payment_trigger(event) for event in REFERENCING] + [measure_type_trigger()]
-    + [figures_trigger(event) for event in REFERENCING]
+    + [figures_trigger(event) for event in REFERENCING] + [UNION_MOVE]
 )
 
 DROP = "".join(
@@ -281,6 +296,7 @@ DROP = "".join(
      for table in [*SOURCES, "assistance_payment"] for event in REFERENCING]
     + [f"DROP TRIGGER IF EXISTS reporting_figures_{event} ON reporting_householdfigures;"
        f" DROP FUNCTION IF EXISTS reporting_figures_{event}();" for event in REFERENCING]
+    + ["DROP TRIGGER IF EXISTS reporting_union_moved ON hardship_union; DROP FUNCTION IF EXISTS reporting_union_moved();"]
     + ["DROP TRIGGER IF EXISTS reporting_measuretype_update ON assistance_measuretype;"
        " DROP FUNCTION IF EXISTS reporting_measuretype_update();"]
     + [f"DROP FUNCTION IF EXISTS {name};" for name in (
@@ -295,6 +311,7 @@ class Migration(migrations.Migration):
         ("reporting", "0001_initial"),
         ("assistance", "0005_living_aid_ledger"),
         ("dossiers", "0014_pairing_and_visits"),
+        ("hardship", "0006_access_record_reset_2fa"),
     ]
     operations = [
         migrations.RunSQL(FUNCTIONS + MAINTENANCE + TRIGGERS, DROP),

@@ -228,3 +228,15 @@ def test_a_rolled_back_change_moves_no_count(make_household, caseworker, unions)
             raise RuntimeError
     assert FigureDelta.objects.count() == deltas
     assert_exact()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_union_moved_in_the_tree_takes_its_counts_along(make_household, walk, caseworker, unions):
+    walk(make_household(by=caseworker, union=unions["410102-C01"]), Status.REGISTERED)
+    county = Union.objects.get(code="410102")
+    county.parent = Union.objects.get(code="420100")  # 中原区 under 武汉市, as an administrator might correct it
+    county.save()
+    today = timezone.localdate()
+    assert_exact(today)
+    moved = figures.figures_of([unions["420000"], unions["410000"]], today)
+    assert (moved[unions["420000"].pk].on_register, moved[unions["410000"].pk].on_register) == (1, 0)
