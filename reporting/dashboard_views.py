@@ -136,7 +136,7 @@ def targets(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     year = year_of(request.GET.get("year") or request.POST.get("year"), today, default=today.year + 1)
     unions = [union, *Union.objects.filter(parent=union, is_active=True).order_by("path")]
-    form = TargetForm(request.POST or None, unions=unions, year=year)
+    form = TargetForm(request.POST if request.method == "POST" else None, unions=unions, year=year)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             changed = form.save(request.user)

@@ -9,7 +9,7 @@
     var category = {type: "category", data: names, axisLabel: {interval: 0, width: 90, overflow: "truncate"}};
     var value = {type: "value", minInterval: 1};
     return {
-      color: PALETTE, tooltip: {trigger: "axis"}, legend: {top: 0},
+      color: PALETTE, tooltip: {trigger: "axis", renderMode: "richText"}, legend: {top: 0},
       grid: {left: 8, right: 16, top: 32, bottom: 8, containLabel: true},
       xAxis: horizontal ? value : category, yAxis: horizontal ? category : value, series: series
     };
@@ -17,19 +17,23 @@
 
   function pie(items) {
     return {
-      color: PALETTE, tooltip: {trigger: "item", formatter: "{b}: {c} ({d}%)"},
-      series: [{type: "pie", radius: ["35%", "65%"], data: items, label: {formatter: "{b}\n{c}"}}]
+      color: PALETTE, tooltip: {trigger: "item", renderMode: "richText", formatter: "{b}: {c} ({d}%)"},
+      series: [{type: "pie", radius: ["35%", "60%"], data: items.filter(function (i) { return i.value > 0; }),
+                label: {formatter: "{b}\n{c}", overflow: "break", width: 70}}]
     };
   }
 
   var BUILDERS = {
     progress: function (d) {
       var p = d.progress, labels = d.labels;
-      return bar([labels.exited, labels.planned, labels.target], [{
+      var option = bar([labels.exited, labels.planned, labels.target], [{
         type: "bar", name: String(d.year), barMaxWidth: 48, label: {show: true, position: "top"},
-        data: [p.exited, p.planned, p.target === null ? 0 : p.target],
+        data: [p.exited, p.planned, p.target],  // no target: no bar (the table says 未设定)
         itemStyle: {color: function (item) { return [RED, BLUE, GREY][item.dataIndex]; }}
       }]);
+      option.legend = {show: false};
+      option.grid.top = 24;
+      return option;
     },
     categories: function (d) { return pie(d.categories); },
     causes: function (d) {

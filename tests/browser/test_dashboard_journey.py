@@ -183,18 +183,20 @@ def both_widths(page, name: str) -> list:
 
 
 def hover_tooltip(page, name: str, x: float, y: float):
-    """Hover a point of a chart (fractions of its box) and return its tooltip's text."""
+    """Hover a point of a chart (fractions of its box) and return its tooltip's text: drawn as rich text inside the
+    chart's SVG (an HTML tooltip would need inline styles), so the texts that appear with the hover."""
+    texts = f"() => [...document.querySelectorAll('[data-chart={name}] svg text')].map(t => t.textContent.trim())"
     page.locator(f"[data-chart={name}]").scroll_into_view_if_needed()
+    before = page.evaluate(texts)
     box = page.locator(f"[data-chart={name}]").bounding_box()
     page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
     page.wait_for_timeout(400)
-    text = page.evaluate("""name => {
-      const shown = [...document.querySelectorAll(`[data-chart=${name}] > div`)].filter(
-        el => !el.querySelector("svg") && getComputedStyle(el).display !== "none" && el.textContent.trim());
-      return shown.map(el => el.textContent.trim()).join(" ");
-    }""", name)
+    after = page.evaluate(texts)
     page.mouse.move(0, 0)
-    return text
+    for text in before:
+        if text in after:
+            after.remove(text)
+    return " ".join(t for t in after if t)
 
 
 def test_a_supervisor_drills_down_checks_the_charts_sets_targets_and_exports(
@@ -231,7 +233,7 @@ def test_a_supervisor_drills_down_checks_the_charts_sets_targets_and_exports(
     progress = {cell.get_attribute("data-value"): cell.inner_text()
                 for cell in page.locator("[data-table=progress] td[data-value]").all()}
     assert progress == {"exited": "3", "planned": "3", "target": "未设定"}
-    assert chart(page, "progress", "xAxis") == {"data": [3, 3, 0], "names": ["脱困解困", "计划", "目标"]}
+    assert chart(page, "progress", "xAxis") == {"data": [3, 3, None], "names": ["脱困解困", "计划", "目标"]}
     assert_drawn(page, "progress", "脱困解困")
     table = page.locator("[data-table=progress]")
     expect(table.locator("tr", has_text="已脱困").locator("td")).to_have_text("2")
@@ -287,7 +289,7 @@ def test_a_supervisor_drills_down_checks_the_charts_sets_targets_and_exports(
     expect(page.locator("nav.breadcrumbs [aria-current=page]")).to_have_text("中原区总工会")
     county_categories = [("深度困难", 2), ("相对困难", 1), ("意外致困", 0)]
     assert breakdown(page, "categories") == county_categories
-    assert [(item["name"], item["value"]) for item in chart(page, "categories")["data"]] == county_categories
+    assert [(item["name"], item["value"]) for item in chart(page, "categories")["data"]] == county_categories[:2]
     assert [row[:3] for row in child_table(page)] == [["中原区困难职工帮扶中心", 3, 1]]
     shots += both_widths(page, "county")
     page.locator("nav.breadcrumbs").get_by_role("link", name="郑州市总工会").click()
@@ -344,7 +346,7 @@ def test_the_charts_tooltips_show_under_the_policy(watched, login, live_server, 
     page.wait_for_timeout(1500)  # the charts' opening animation over: the slices where they stay
     # The ring's top right is its first slice (深度困难, 3 of 5); a bar chart's tooltip is of the row under the mouse.
     for name, x, y, expected in (("categories", 0.53, 0.27, "深度困难: 3 (60%)"), ("progress", 0.5, 0.5, "计划"),
-                                 ("causes", 0.5, 0.5, "下岗失业"), ("ranking", 0.5, 0.5, "郑州市总工会")):
+                                 ("causes", 0.5, 0.5, "下岗失业"), ("ranking", 0.5, 0.5, "区总工会 脱困解困")):
         shown = hover_tooltip(page, name, x, y)
         assert expected in shown, (name, shown)
         problems = page.problems + page.evaluate("window.__violations")

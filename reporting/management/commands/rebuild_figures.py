@@ -26,7 +26,8 @@ class Command(BaseCommand):
         if check:
             after = _nonzero(figures.figures_of(unions, today))
             differing = [pk for pk in after if before.get(pk) != after[pk]]
-            self.stdout.write(f"{len(differing)} unions' counts differed" if differing else "the kept counts were exact")
+            self.stdout.write(f"{len(differing)} unions' counts differed" if differing
+                              else "the kept counts were exact")
 
 
 def _nonzero(by_union: dict) -> dict:
