@@ -93,7 +93,7 @@ def export_sheets(view: board.Dashboard) -> list[tuple[str, list[list]]]:
     figures = view.figures
     heading = [[_("统计范围"), view.union.name], [_("统计日期"), f"{view.today:%Y年%-m月%-d日}"],
                [_("统计年度"), view.year], []]
-    summary = heading + [[str(label), value] for label, value in summary_rows(view)]
+    summary = heading + [[str(label), _cell(value)] for label, value in summary_rows(view)]
     for title, rows in ((_("困难类别"), figures.by_category), (_("主要致困原因"), figures.by_cause),
                         (_("重点群体"), figures.by_group), (_("档案状态"), figures.by_stage)):
         summary += [[], [title]] + [[str(label), n] for _value, label, n in rows]
@@ -117,12 +117,12 @@ def summary_rows(view: board.Dashboard) -> list[tuple[str, object]]:
         (_("本年脱困"), f.count("exit", f"exited:{view.year}")),
         (_("本年解困"), f.count("exit", f"relieved:{view.year}")),
         (_("本年注销"), f.removed_this_year), (_("本年目标"), f.target),
-        (_("完成进度（%）"), _cell(f.progress)), (_("按计划本年可脱困"), f.planned_this_year),
+        (_("完成进度（%）"), f.progress), (_("按计划本年可脱困"), f.planned_this_year),
         (_("下级目标合计"), f.children_target),
-        (_("累计脱困解困"), f.exits_total()), (_("总体进度（%）"), _cell(f.overall_progress)),
+        (_("累计脱困解困"), f.exits_total()), (_("总体进度（%）"), f.overall_progress),
         (_("复核逾期"), f.reverify_overdue), (_("未结对"), f.unpaired), (_("无帮扶计划"), f.no_plan),
         (_("无在办措施"), f.no_open_measure), (_("建档未帮扶"), f.unhelped), (_("一年未更新"), f.unchanged_year),
-        (_("本年发放（元）"), _cell(f.paid_this_year)), (_("本年预算（元）"), _cell(f.budget)),
+        (_("本年发放（元）"), f.paid_this_year), (_("本年预算（元）"), f.budget),
     ]
 
 
