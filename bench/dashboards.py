@@ -15,8 +15,11 @@ Django test client logged in as the supervisor (ms = client.get, DEBUG off), the
 home, /dashboard/), the drill-downs of the province, city and county of the big register's busiest county, and
 the national chart data; and, on the same connections, two plain GROUP BYs over the household table. Medians of
 BENCH_RUNS (default 30) rounds after 3 warm-up rounds. It checks the national figures against direct counts at
-each size, and then, on the big register, what an unfolded minute costs: set-based household updates until about
-20,000 deltas wait for the fold, the pages timed with them, folded, timed again.
+each size, and then, on the big register, what an unfolded minute costs: set-based household updates (2,000
+open files a statement, updated_at = now()) until about 20,000 deltas wait for the fold, the pages timed with them,
+folded, timed again, and again after a VACUUM of the delta table (the fold leaves its rows dead until autovacuum,
+which may be off on a bench server). The same UPDATE is also timed, rolled back, with JIT off and without the
+reporting trigger. "in SQL" is the page's time in its queries; "count rows" the maintained counts it reads.
 
     BENCH_DATABASE=hardship_bench_dash ./dev bench dashboards --keep     # ~15 min, most of it generating
     BENCH_DATABASE=hardship_bench_dash ./dev bench dashboards --reuse    # a few minutes
@@ -34,7 +37,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 from django.core.management import call_command
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -323,12 +326,22 @@ def measure(registers: list[Register], only: tuple[str, ...] | None = None) -> d
 
 
 def sql_ms(fn: Callable[[], object], runs: int = 5) -> float:
-    """Median over a few runs of the page's time in its queries (as the client sees each query: sent to fetched)."""
+    """Median over a few runs of the page's time in its queries (each from sent to its result received)."""
+    spent = [0.0]
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent[0] += time.perf_counter() - started
+
     totals = []
     for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
+        spent[0] = 0.0
+        with connection.execute_wrapper(timed):
             fn()
-        totals.append(sum(float(query["time"]) for query in captured.captured_queries) * 1000)
+        totals.append(spent[0] * 1000)
     return statistics.median(totals)
 
 
@@ -399,6 +412,28 @@ def slowest_queries(label: str, fn: Callable[[], object], count: int = 3) -> Non
         print(f"    {ms:7.2f} ms  {text}")
 
 
+def update_costs(runs: int = 3) -> None:
+    """One batch UPDATE as the unfolded minute sends it, rolled back: with every trigger, with JIT off, and without
+    the reporting trigger (pghistory's only)."""
+    variants = [("every trigger", ""), ("SET LOCAL jit = off", "SET LOCAL jit = off"),
+                ("reporting trigger disabled",
+                 f"ALTER TABLE {HOUSEHOLD_TABLE} DISABLE TRIGGER reporting_{HOUSEHOLD_TABLE}_update")]
+    medians = {}
+    for label, setup in variants:
+        times = []
+        for _ in range(runs):
+            with transaction.atomic(), connection.cursor() as cursor:
+                if setup:
+                    cursor.execute(setup)
+                started = time.perf_counter()
+                cursor.execute(UPDATE, [UPDATE_BATCH])
+                times.append(time.perf_counter() - started)
+                transaction.set_rollback(True)
+        medians[label] = statistics.median(times) * 1000
+    print(f"the same UPDATE of {UPDATE_BATCH:,} households, rolled back (median of {runs}): "
+          + "; ".join(f"{label} {ms:.0f} ms" for label, ms in medians.items()))
+
+
 def unfolded_minute(big: Register) -> list[dict]:
     """Set-based household updates until DELTAS deltas wait for the fold; the pages with them; the fold."""
     big.activate()
@@ -410,8 +445,12 @@ def unfolded_minute(big: Register) -> list[dict]:
             cursor.execute(UPDATE, [UPDATE_BATCH])
             timings.append(time.perf_counter() - started)
     deltas = FigureDelta.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('jit_above_cost')")
+        jit, jit_above = cursor.fetchone()
     print(f"\nunfolded minute: {len(timings)} UPDATEs of {UPDATE_BATCH:,} open households (updated_at = now(), every"
-          f" trigger on) in {statistics.median(timings) * 1000:.0f} ms each (median) left {deltas:,} deltas")
+          f" trigger on; jit {jit}, jit_above_cost {jit_above}) in {statistics.median(timings) * 1000:.0f} ms each"
+          f" (median) left {deltas:,} deltas")
     check_exact(f"{big.label}, {deltas:,} deltas unfolded")
     only = tuple(label for label, _ in big.cases if not label.startswith("baseline"))
     unfolded = measure([big], only)
@@ -425,6 +464,10 @@ def unfolded_minute(big: Register) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(f"VACUUM {FigureDelta._meta.db_table}")
     vacuumed = measure([big], only)
+    update_costs()  # after the timings: its rolled-back rows are dead rows until the VACUUM below
+    with connection.cursor() as cursor:
+        for table in (HOUSEHOLD_TABLE, *REPORTING_TABLES[:3]):
+            cursor.execute(f"VACUUM {table}")
     return [{"page": label, f"ms {deltas:,} deltas": unfolded[(big.label, label)],
              "ms folded": folded[(big.label, label)], "ms folded, vacuumed": vacuumed[(big.label, label)],
              "unfolded ÷ vacuumed": unfolded[(big.label, label)] / vacuumed[(big.label, label)]}
