@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assistance.models import Measure
 from hardship.models import Union
+from reporting import snapshots
 from reporting.figures import Figures, figures_of, overall_target_year
 from reporting.models import Snapshot
 
@@ -67,7 +68,8 @@ class Dashboard:
     year: int
     figures: Figures
     children: list[Figures]
-    trend: list[Snapshot]
+    trend: list[Snapshot]  # without their figures: only this year's months need them (year_figures)
+    year_figures: dict[datetime.date, dict]
     sort: str
 
     @property
@@ -89,11 +91,8 @@ class Dashboard:
     def year_line(self) -> list[dict]:
         """This year's exits month by month (from the snapshots, and today's figure for this month) against the
         target spread evenly over the year."""
-        exits = {}
-        for snapshot in self.trend:
-            if snapshot.month.year == self.year:
-                exits[snapshot.month.month] = sum(
-                    snapshot.figures.get(f"exit:{kind}:{self.year}", 0) for kind in ("exited", "relieved"))
+        exits = {month.month: sum(figures.get(f"exit:{kind}:{self.year}", 0) for kind in ("exited", "relieved"))
+                 for month, figures in self.year_figures.items()}
         if self.today.year == self.year:
             exits[self.today.month] = self.figures.exited_this_year
         last = self.today.month if self.today.year == self.year else 12
@@ -105,13 +104,14 @@ class Dashboard:
 def build(union: Union, children: list[Union], today: datetime.date, year: int, sort: str) -> Dashboard:
     by_union = figures_of([union, *children], today, year)
     child_figures = [by_union[child.pk] for child in children]
-    trend = list(Snapshot.objects.filter(union=union).order_by("month"))
+    year_figures = dict(Snapshot.objects.filter(union=union, month__year=year).values_list("month", "figures"))
     return Dashboard(union=union, today=today, year=year, figures=by_union[union.pk],
-                     children=sort_children(child_figures, sort or DEFAULT_SORT), trend=trend,
-                     sort=sort or DEFAULT_SORT)
+                     children=sort_children(child_figures, sort or DEFAULT_SORT), trend=snapshots.trend(union.pk),
+                     year_figures=year_figures, sort=sort or DEFAULT_SORT)
 
 
-def _number(value):
+def as_number(value):
+    """A figure as JSON and xlsx carry it: yuan and per cents as floats, counts as they are."""
     return float(value) if isinstance(value, Decimal) else value
 
 
@@ -125,7 +125,7 @@ def chart_data(dashboard: Dashboard) -> dict:
                      "planned": figures.planned_this_year},
         "categories": [{"name": str(label), "value": n} for _value, label, n in figures.by_category],
         "causes": [{"name": str(label), "value": n} for _value, label, n in figures.by_cause],
-        "ranking": [{"name": child.union.name, "progress": _number(child.progress), "exited": child.exited_this_year,
+        "ranking": [{"name": child.union.name, "progress": as_number(child.progress), "exited": child.exited_this_year,
                      "target": child.target} for child in dashboard.children],
         "trend": {"months": [f"{s.month:%Y-%m}" for s in dashboard.trend],
                   "on_register": [s.on_register for s in dashboard.trend],

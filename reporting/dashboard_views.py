@@ -93,20 +93,16 @@ def export_sheets(view: board.Dashboard) -> list[tuple[str, list[list]]]:
     figures = view.figures
     heading = [[_("统计范围"), view.union.name], [_("统计日期"), f"{view.today:%Y年%-m月%-d日}"],
                [_("统计年度"), view.year], []]
-    summary = heading + [[str(label), _cell(value)] for label, value in summary_rows(view)]
+    summary = heading + [[str(label), board.as_number(value)] for label, value in summary_rows(view)]
     for title, rows in ((_("困难类别"), figures.by_category), (_("主要致困原因"), figures.by_cause),
                         (_("重点群体"), figures.by_group), (_("档案状态"), figures.by_stage)):
         summary += [[], [title]] + [[str(label), n] for _value, label, n in rows]
     summary += [[], [_("帮扶措施"), *[str(label) for label in view.measure_statuses]]]
     summary += [[str(label), *counts] for label, counts in figures.measures]
     children = heading + [[_("单位"), *[str(column.label) for column in board.COLUMNS]]]
-    children += [[child.union.name, *[_cell(column.value(child)) for column in board.COLUMNS]]
+    children += [[child.union.name, *[board.as_number(column.value(child)) for column in board.COLUMNS]]
                  for child in view.children]
     return [(_("概况"), summary), (_("下级单位"), children)]
-
-
-def _cell(value):
-    return float(value) if value is not None and not isinstance(value, int) else value
 
 
 def summary_rows(view: board.Dashboard) -> list[tuple[str, object]]:

@@ -38,14 +38,17 @@ UNCHANGED_DAYS = 365  # "files unchanged for a year", as the saved search counts
 EXIT_KINDS = (Status.EXITED, Status.RELIEVED, Status.REMOVED)
 PROGRESS_KINDS = (Status.EXITED, Status.RELIEVED)  # what a target counts: 脱困 and 解困, not removals
 
-READ = """
-    SELECT union_id, figure,
-           CASE WHEN figure = 'changed' THEN (value < %(unchanged_before)s)::text
-                WHEN figure = 'reverify' THEN (value < %(today)s)::text ELSE value END,
+# A union keeps a row per date for the two moving figures; only those below today's thresholds count, so only
+# those are read (through the unique index), and summed into one figure each.
+ROWS = """
+    SELECT union_id, figure, value, n, amount FROM {table} WHERE union_id = ANY(%(ids)s) AND (
+        figure NOT IN ('changed', 'reverify')
+        OR (figure = 'changed' AND value < %(unchanged_before)s) OR (figure = 'reverify' AND value < %(today)s))
+"""
+READ = f"""
+    SELECT union_id, figure, CASE WHEN figure IN ('changed', 'reverify') THEN 'true' ELSE value END,
            sum(n)::bigint, sum(amount)
-    FROM (SELECT union_id, figure, value, n, amount FROM reporting_figurecount WHERE union_id = ANY(%(ids)s)
-          UNION ALL
-          SELECT union_id, figure, value, n, amount FROM reporting_figuredelta WHERE union_id = ANY(%(ids)s)) AS t
+    FROM ({ROWS.format(table="reporting_figurecount")} UNION ALL {ROWS.format(table="reporting_figuredelta")}) AS t
     GROUP BY 1, 2, 3
 """
 

@@ -44,39 +44,37 @@ class HouseholdFigures(models.Model):
         return f"{self.household_id}"
 
 
-class FigureCount(models.Model):
-    """A folded count: households (or payments) of a union's subtree with one figure's value."""
+class FigureRow(models.Model):
+    """Households (or payments) of a union's subtree with one figure's value, and their amount where money."""
 
-    union = models.ForeignKey("hardship.Union", on_delete=models.CASCADE, db_constraint=False, related_name="+")
     figure = models.CharField(max_length=16)
     value = models.CharField(max_length=32, blank=True)
     n = models.BigIntegerField(default=0)
     amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     class Meta:
+        abstract = True
         default_permissions = ()
-        constraints = [models.UniqueConstraint(fields=["union", "figure", "value"], name="one_count_per_figure")]
 
     def __str__(self) -> str:
         return f"{self.union_id} {self.figure}:{self.value} {self.n}"
 
 
-class FigureDelta(models.Model):
+class FigureCount(FigureRow):
+    """A folded count, one per union, figure and value (the unique index serves every read by union)."""
+
+    union = models.ForeignKey("hardship.Union", on_delete=models.CASCADE, db_constraint=False, related_name="+",
+                              db_index=False)
+
+    class Meta(FigureRow.Meta):
+        constraints = [models.UniqueConstraint(fields=["union", "figure", "value"], name="one_count_per_figure")]
+
+
+class FigureDelta(FigureRow):
     """A change to a count not yet folded into FigureCount: appended, never updated, so that concurrent
     transactions never wait for each other's counts nor lose one."""
 
-    union = models.ForeignKey("hardship.Union", on_delete=models.CASCADE, db_constraint=False, related_name="+",
-                              db_index=True)
-    figure = models.CharField(max_length=16)
-    value = models.CharField(max_length=32, blank=True)
-    n = models.BigIntegerField(default=0)
-    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-
-    class Meta:
-        default_permissions = ()
-
-    def __str__(self) -> str:
-        return f"{self.union_id} {self.figure}:{self.value} {self.n:+d}"
+    union = models.ForeignKey("hardship.Union", on_delete=models.CASCADE, db_constraint=False, related_name="+")
 
 
 @pghistory.track()

@@ -53,6 +53,6 @@ def take(day: datetime.date | None = None) -> int:
     return taken
 
 
-def trend(union_id: int, since: datetime.date | None = None) -> list[Snapshot]:
-    snapshots = Snapshot.objects.filter(union_id=union_id).order_by("month")
-    return list(snapshots.filter(month__gte=since) if since else snapshots)
+def trend(union_id: int) -> list[Snapshot]:
+    """A union's monthly figures, oldest first, without the full counts of each month (the lines need none)."""
+    return list(Snapshot.objects.filter(union_id=union_id).order_by("month").defer("figures"))

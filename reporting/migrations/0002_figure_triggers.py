@@ -11,6 +11,8 @@
 3. reporting_fold() moves the deltas into FigureCount; reporting_rebuild() recomputes everything from the tables.
 
 A trigger with transition tables has only the tables of its own event, so each table has three triggers.
+Every function runs with JIT off: the planner takes a set-returning function for 1,000 rows, so it estimated a
+2,000-household update's deltas at 45 M rows and spent 0.75 s compiling a 0.2 s statement (bench/RESULTS.md).
 """
 
 from django.conf import settings
@@ -78,7 +80,7 @@ LANGUAGE sql IMMUTABLE AS $$
     UNION ALL SELECT 'measure', m.key, m.value::bigint FROM jsonb_each_text(f.measures) AS m
 $$;
 
-CREATE FUNCTION reporting_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION reporting_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN RETURN; END IF;
     PERFORM 1 FROM reporting_householdfigures f WHERE f.household_id = ANY(ids) ORDER BY f.household_id FOR UPDATE;
@@ -128,7 +130,7 @@ def touched(column: str, event: str, where: str = "") -> str:
 def source_trigger(table: str, column: str, event: str) -> str:
     name = f"reporting_{table}_{event}"
     return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     PERFORM reporting_refresh(ARRAY({touched(column, event)} ORDER BY 1));
     RETURN NULL;
@@ -160,7 +162,7 @@ def payment_trigger(event: str) -> str:
     name = f"reporting_assistance_payment_{event}"
     paid = " UNION ALL ".join(PAID[table] for table in TABLES[event])
     return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     PERFORM reporting_refresh(ARRAY(SELECT DISTINCT household_id FROM ({PAYMENT_HOUSEHOLDS[event]}) AS t ORDER BY 1));
     IF EXISTS ({paid}) THEN {APPEND.format(changes=paid)}
@@ -174,7 +176,7 @@ CREATE TRIGGER {name} AFTER {event.upper()} ON assistance_payment
 
 def measure_type_trigger() -> str:
     return """
-CREATE FUNCTION reporting_measuretype_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION reporting_measuretype_update() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     PERFORM reporting_refresh(ARRAY(
         SELECT DISTINCT m.household_id FROM assistance_measure m JOIN new_rows n ON n.id = m.measure_type_id
@@ -197,7 +199,7 @@ def figures_trigger(event: str) -> str:
         f" FROM {table} f CROSS JOIN LATERAL reporting_keys(f::reporting_householdfigures) AS k"
         for table in TABLES[event])
     return f"""
-CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     IF current_setting('reporting.rebuilding', true) = 'on' THEN RETURN NULL; END IF;
     {APPEND.format(changes=keys)}
@@ -210,7 +212,7 @@ CREATE TRIGGER {name} AFTER {event.upper()} ON reporting_householdfigures
 
 MAINTENANCE = f"""
 -- Moves every committed delta into the counts; one fold at a time (another caller returns at once).
-CREATE FUNCTION reporting_fold() RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION reporting_fold() RETURNS bigint LANGUAGE plpgsql SET jit = off AS $$
 DECLARE folded bigint;
 BEGIN
     IF NOT pg_try_advisory_xact_lock({FOLD_LOCK}) THEN RETURN 0; END IF;
@@ -226,7 +228,7 @@ END $$;
 -- merged into one row per union once they lie below every threshold still to come: a union keeps about a year
 -- of dates, not the register's whole history, and every sum below a threshold stays exact.
 CREATE FUNCTION reporting_merge_dates(changed_before date, reverify_before date) RETURNS bigint
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET jit = off AS $$
 DECLARE merged bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock({FOLD_LOCK});
@@ -244,7 +246,7 @@ BEGIN
 END $$;
 
 -- Everything again from the tables: after a union moves in the tree, a restore, or to check the triggers.
-CREATE FUNCTION reporting_rebuild() RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION reporting_rebuild() RETURNS bigint LANGUAGE plpgsql SET jit = off AS $$
 DECLARE households bigint;
 BEGIN
     PERFORM pg_advisory_xact_lock({FOLD_LOCK});
@@ -273,7 +275,7 @@ END $$;
 # A union moved in the tree moves every count above it: the counts are rebuilt once, when the transaction commits
 # (rare, an administrator's act; minutes at national scale, exact).
 UNION_MOVE = """
-CREATE FUNCTION reporting_union_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION reporting_union_moved() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     IF current_setting('reporting.union_moved', true) IS DISTINCT FROM 'on' THEN
         PERFORM set_config('reporting.union_moved', 'on', true);
