@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,7 @@ from assistance.models import Measure
 from hardship.models import Union
 from reporting import snapshots
 from reporting.figures import Figures, figures_of, overall_target_year
-from reporting.models import Snapshot
+from reporting.templatetags.figures import NumberFormat
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,23 @@ class Column:
 
     def value(self, figures: Figures):
         return getattr(figures, self.key)
+
+    def text(self, figures: Figures, number: NumberFormat) -> str:
+        value = self.value(figures)
+        if value is None:
+            return str(_("未设目标")) if self.percent else "—"
+        if self.percent:
+            return f"{number(value)}%"
+        return number(value, 2) if self.money else number(value)
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    """A child unit's line of the table, its cells formatted in the order of COLUMNS."""
+
+    code: str
+    name: str
+    cells: list[str]
 
 
 # The child table's columns, in order; the export and the sort use the same list.
@@ -68,8 +86,7 @@ class Dashboard:
     year: int
     figures: Figures
     children: list[Figures]
-    trend: list[Snapshot]  # without their figures: only this year's months need them (year_figures)
-    year_figures: dict[datetime.date, dict]
+    trend: list[snapshots.Month]  # with their full counts only in the year shown
     sort: str
 
     @property
@@ -88,11 +105,25 @@ class Dashboard:
     def overall_overdue(self) -> bool:
         return self.today.year > self.overall_year and self.figures.on_register > 0
 
+    # The two long tables, formatted once (reporting/templatetags/figures.py writes their rows).
+    @cached_property
+    def child_rows(self) -> list[ChildRow]:
+        number = NumberFormat()
+        return [ChildRow(child.union.code, child.union.name, [column.text(child, number) for column in COLUMNS])
+                for child in self.children]
+
+    @cached_property
+    def trend_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """The monthly table, newest first."""
+        number = NumberFormat()
+        return [(f"{s.month:%Y-%m}", number(s.on_register), number(s.exited), number(s.removed), number(s.filed))
+                for s in reversed(self.trend)]
+
     def year_line(self) -> list[dict]:
         """This year's exits month by month (from the snapshots, and today's figure for this month) against the
         target spread evenly over the year."""
-        exits = {month.month: sum(figures.get(f"exit:{kind}:{self.year}", 0) for kind in ("exited", "relieved"))
-                 for month, figures in self.year_figures.items()}
+        exits = {s.month.month: sum(s.figures.get(f"exit:{kind}:{self.year}", 0) for kind in ("exited", "relieved"))
+                 for s in self.trend if s.figures is not None}
         if self.today.year == self.year:
             exits[self.today.month] = self.figures.exited_this_year
         last = self.today.month if self.today.year == self.year else 12
@@ -104,10 +135,9 @@ class Dashboard:
 def build(union: Union, children: list[Union], today: datetime.date, year: int, sort: str) -> Dashboard:
     by_union = figures_of([union, *children], today, year)
     child_figures = [by_union[child.pk] for child in children]
-    year_figures = dict(Snapshot.objects.filter(union=union, month__year=year).values_list("month", "figures"))
     return Dashboard(union=union, today=today, year=year, figures=by_union[union.pk],
-                     children=sort_children(child_figures, sort or DEFAULT_SORT), trend=snapshots.trend(union.pk),
-                     year_figures=year_figures, sort=sort or DEFAULT_SORT)
+                     children=sort_children(child_figures, sort or DEFAULT_SORT), trend=snapshots.trend(union.pk, year),
+                     sort=sort or DEFAULT_SORT)
 
 
 def as_number(value):

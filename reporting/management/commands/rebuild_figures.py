@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from hardship.models import Union
 from reporting import figures
+from reporting.models import FigureCount, FigureDelta, HouseholdFigures
 
 
 class Command(BaseCommand):
@@ -22,6 +23,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             households = figures.rebuild()
             figures.merge_dates(today)
+        # the rebuild deletes every row it replaces (readers keep the old counts until it commits)
+        figures.vacuum(HouseholdFigures._meta.db_table, FigureCount._meta.db_table, FigureDelta._meta.db_table)
         self.stdout.write(f"rebuilt the counts of {households} households")
         if check:
             after = _nonzero(figures.figures_of(unions, today))
