@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var RED = "#c0392b", BLUE = "#2f6fad", GREY = "#9aa5b1", GREEN = "#2e8b57";
+  var RANKING_ROWS = 15;
   var PALETTE = [RED, BLUE, "#e69f00", GREEN, "#8e44ad", "#16a085", "#d35400", "#7f8c8d", "#2c3e50", "#f1c40f"];
 
   function bar(names, series, horizontal) {
@@ -15,11 +16,15 @@
     };
   }
 
-  function pie(items) {
+  // On a phone the outer labels would wrap into each other: the numbers go inside, the names into the legend.
+  function pie(items, narrow) {
+    var shown = items.filter(function (i) { return i.value > 0; });
     return {
       color: PALETTE, tooltip: {trigger: "item", renderMode: "richText", formatter: "{b}: {c} ({d}%)"},
-      series: [{type: "pie", radius: ["35%", "60%"], data: items.filter(function (i) { return i.value > 0; }),
-                label: {formatter: "{b}\n{c}", overflow: "break", width: 70}}]
+      legend: narrow ? {bottom: 0, type: "scroll"} : {show: false},
+      series: [{type: "pie", radius: narrow ? ["30%", "58%"] : ["35%", "60%"], center: ["50%", narrow ? "45%" : "50%"],
+                data: shown,
+                label: narrow ? {position: "inside", formatter: "{c}"} : {formatter: "{b}\n{c}", overflow: "break", width: 70}}]
     };
   }
 
@@ -35,21 +40,29 @@
       option.grid.top = 24;
       return option;
     },
-    categories: function (d) { return pie(d.categories); },
+    categories: function (d, node) { return pie(d.categories, node.clientWidth < 420); },
     causes: function (d) {
       var items = d.causes.filter(function (c) { return c.value > 0; });
       return bar(items.map(function (c) { return c.name; }),
         [{type: "bar", data: items.map(function (c) { return c.value; }), label: {show: true, position: "right"}}], true);
     },
     ranking: function (d) {
-      // Worst first from the top; without any target set below, the year's exits instead.
+      // Worst first from the top; without any target set below, the year's exits instead. Past RANKING_ROWS units
+      // the chart keeps its height and scrolls (the table below lists them all).
       var withTarget = d.ranking.filter(function (r) { return r.progress !== null; });
       var byProgress = withTarget.length > 0, rows = (byProgress ? withTarget : d.ranking.slice()).reverse();
-      return bar(rows.map(function (r) { return r.name; }), [{
+      var option = bar(rows.map(function (r) { return r.name; }), [{
         type: "bar", name: byProgress ? d.labels.progress + " %" : d.labels.exited, barMaxWidth: 28,
         data: rows.map(function (r) { return byProgress ? r.progress : r.exited; }),
         label: {show: true, position: "right", formatter: byProgress ? "{c}%" : "{c}"}
       }], true);
+      if (rows.length > RANKING_ROWS) {
+        var shown = {yAxisIndex: 0, startValue: rows.length - RANKING_ROWS, endValue: rows.length - 1};
+        option.dataZoom = [Object.assign({type: "slider", right: 4, width: 14, showDetail: false, brushSelect: false}, shown),
+                           Object.assign({type: "inside", zoomOnMouseWheel: false, moveOnMouseWheel: true}, shown)];
+        option.grid.right = 32;
+      }
+      return option;
     },
     trend: function (d) {
       var t = d.trend, labels = d.labels;
@@ -75,9 +88,11 @@
     document.querySelectorAll("[data-chart]").forEach(function (node) {
       var build = BUILDERS[node.dataset.chart];
       if (!build) return;
-      if (node.dataset.chart === "ranking") node.style.height = Math.max(200, 40 + 32 * data.ranking.length) + "px";
+      if (node.dataset.chart === "ranking") {
+        node.style.height = Math.max(200, 40 + 32 * Math.min(data.ranking.length, RANKING_ROWS)) + "px";
+      }
       var chart = echarts.init(node, null, {renderer: "svg"});
-      chart.setOption(build(data));
+      chart.setOption(build(data, node));
       window.addEventListener("resize", function () { chart.resize(); });
     });
     document.documentElement.dataset.chartsReady = "true";
