@@ -51,7 +51,7 @@ from dossiers.models import Household
 from hardship.models import Union
 from hardship.unions import NATIONAL_CODE
 from reporting import snapshots
-from reporting.figures import figures_of, fold, merge_dates, rebuild
+from reporting.figures import READ_SETTINGS, figures_of, fold, merge_dates, rebuild
 from reporting.models import ExitTarget, FigureCount, FigureDelta, HouseholdFigures, Snapshot
 
 BIG = int(os.environ.get("BENCH_HOUSEHOLDS", "2500000"))
@@ -384,7 +384,8 @@ def explain(label: str, fn: Callable[[], object], match: str = "reporting_figure
     if sql is None:
         print(f"\nEXPLAIN — {label}: no query with {match}")
         return
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(READ_SETTINGS)  # as the page reads
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}")
         lines = [row[0] for row in cursor.fetchall()]
     print(f"\nEXPLAIN (ANALYZE, BUFFERS) — {label}, the counts' read:")
@@ -397,7 +398,8 @@ def slowest_queries(label: str, fn: Callable[[], object], count: int = 3) -> Non
     with CaptureQueriesContext(connection) as captured:
         fn()
     timed = []
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(READ_SETTINGS)  # as the page reads its counts (the others are too small to go parallel)
         for query in captured.captured_queries:
             sql = query["sql"]
             if not sql.lstrip().startswith(("SELECT", "WITH")):

@@ -133,7 +133,7 @@ class Dashboard:
 
 
 def build(union: Union, children: list[Union], today: datetime.date, year: int, sort: str) -> Dashboard:
-    by_union = figures_of([union, *children], today, year)
+    by_union = figures_of([union], today, year, brief=children)
     child_figures = [by_union[child.pk] for child in children]
     return Dashboard(union=union, today=today, year=year, figures=by_union[union.pk],
                      children=sort_children(child_figures, sort or DEFAULT_SORT), trend=snapshots.trend(union.pk, year),

@@ -22,6 +22,7 @@ from dossiers.models.lifecycle import ExitKind
 from dossiers.register import TransitionError
 from hardship.models import Union
 from reporting import figures
+from reporting.dashboard import COLUMNS
 from reporting.models import FigureCount, FigureDelta, HouseholdFigures
 from tests.dossiers.conftest import exit_proposal
 from tests.dossiers.test_import_engine import standard_file
@@ -32,8 +33,14 @@ DEC = datetime.date(2026, 12, 1)
 
 
 def assert_exact(today=None):
-    found = mismatches(Union.objects.all(), today or timezone.localdate())
+    """Every figure of every union equals the direct count, and a table's line (figures_of(brief=…)) the whole."""
+    today = today or timezone.localdate()
+    found = mismatches(Union.objects.all(), today)
     assert not found, "\n".join(found[:30])
+    unions = list(Union.objects.all())
+    whole, lines = figures.figures_of(unions, today), figures.figures_of([], today, brief=unions)
+    for column in COLUMNS:
+        assert {pk: column.value(f) for pk, f in lines.items()} == {pk: column.value(f) for pk, f in whole.items()}
 
 
 class World:
@@ -195,6 +202,15 @@ def test_unchanged_for_a_year_is_counted_by_the_beijing_date(hour, minute, make_
     assert_exact(day + datetime.timedelta(days=1))
 
 
+def test_a_tables_line_refuses_the_figures_it_did_not_read(make_household, walk, caseworker, unions):
+    walk(make_household(by=caseworker, union=unions["410102-C01"]), Status.REGISTERED)
+    line = figures.figures_of([], timezone.localdate(), brief=[unions["410100"]])[unions["410100"].pk]
+    assert line.on_register == 1 and line.unchanged_year == 0
+    for name in ("by_category", "by_stage", "planned_this_year", "measures", "overall_progress"):
+        with pytest.raises(LookupError):
+            getattr(line, name)
+
+
 def test_a_rebuild_gives_the_same_counts_as_the_triggers(make_household, walk, caseworker, unions):
     for _ in range(3):
         walk(make_household(by=caseworker, union=unions["410102-C01"]), Status.REGISTERED)
@@ -240,3 +256,21 @@ def test_a_union_moved_in_the_tree_takes_its_counts_along(make_household, walk, 
     assert_exact(today)
     moved = figures.figures_of([unions["420000"], unions["410000"]], today)
     assert (moved[unions["420000"].pk].on_register, moved[unions["410000"].pk].on_register) == (1, 0)
+
+
+@pytest.mark.django_db(transaction=True)  # the command VACUUMs what the rebuild deleted: no transaction around it
+def test_the_rebuild_command_finds_a_corrupted_count_and_puts_it_right(make_household, walk, caseworker, unions):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    walk(make_household(by=caseworker, union=unions["410102-C01"]), Status.REGISTERED)
+    out = StringIO()
+    call_command("rebuild_figures", "--check", stdout=out)
+    assert "the kept counts were exact" in out.getvalue()
+    figures.fold()
+    FigureCount.objects.filter(union=unions["410000"], figure="on").update(n=99)  # as a bad restore might leave it
+    out = StringIO()
+    call_command("rebuild_figures", "--check", stdout=out)
+    assert "1 unions' counts differed" in out.getvalue()
+    assert_exact()
