@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Sum
 
 from assistance.models import Batch, Measure
 from dossiers.choices import Category, Cause, KeyGroup, Status
@@ -244,16 +244,15 @@ def figures_of(unions: list[Union], today: datetime.date, year: int | None = Non
 
 
 def _add_targets(result: dict[int, Figures], year: int) -> None:
-    """Each union's own target, and the sum of its direct children's (when any is set), in one read."""
-    ids = list(result)
-    rows = (ExitTarget.objects.filter(Q(union_id__in=ids) | Q(union__parent_id__in=ids), year=year)
-            .values_list("union_id", "union__parent_id", "households").order_by())
-    for union_id, parent_id, households in rows:
-        if union_id in result:
-            result[union_id].target = households
-        if parent_id in result:
-            parent = result[parent_id]
-            parent.children_target = (parent.children_target or 0) + households
+    """Each union's own target, and (but for a table's line) the sum of its direct children's when any is set."""
+    for union_id, households in ExitTarget.objects.filter(union_id__in=list(result), year=year).values_list(
+            "union_id", "households").order_by():
+        result[union_id].target = households
+    whole = [pk for pk, figures in result.items() if not figures.brief]
+    sums = (ExitTarget.objects.filter(union__parent_id__in=whole, year=year).values_list("union__parent_id")
+            .annotate(total=Sum("households")).order_by())
+    for parent_id, total in sums:
+        result[parent_id].children_target = total
 
 
 BUDGETS = """
