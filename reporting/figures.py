@@ -44,14 +44,21 @@ PROGRESS_KINDS = (Status.EXITED, Status.RELIEVED)  # what a target counts: è„±å›
 # a national read otherwise walked 24,000 date rows to keep 2,000.
 UNDATED = ("stage", "on", "category", "cause", "group", "below", "unpaired", "noplan", "noopen", "unhelped",
            "planned", "exit", "measure", "paid")
-# A child unit's line of the dashboard's table needs only these, and of the exits and the money only the year's:
-# a fifth of its rows (the flags have the value '', an exit 'kind:year', a payment 'year').
-BRIEF = ("on", "below", "unpaired", "noplan", "noopen", "unhelped", "exit", "paid")
+# A child unit's line of the dashboard's table needs only these flags, the year's exits and the year's money: a fifth
+# of its rows, each part an exact range of the index.
+BRIEF_FLAGS = ("on", "below", "unpaired", "noplan", "noopen", "unhelped")
+BRIEF = (*BRIEF_FLAGS, "exit", "paid")
 ROWS = """
     SELECT union_id, figure, value, n, amount FROM {table} WHERE union_id = ANY(%(whole)s) AND figure = ANY(%(undated)s)
     UNION ALL
     SELECT union_id, figure, value, n, amount FROM {table}
-    WHERE union_id = ANY(%(brief)s) AND figure = ANY(%(brief_figures)s) AND value = ANY(%(brief_values)s)
+    WHERE union_id = ANY(%(brief)s) AND figure = ANY(%(brief_flags)s) AND value = ''
+    UNION ALL
+    SELECT union_id, figure, value, n, amount FROM {table}
+    WHERE union_id = ANY(%(brief)s) AND figure = 'exit' AND value = ANY(%(brief_exits)s)
+    UNION ALL
+    SELECT union_id, figure, value, n, amount FROM {table}
+    WHERE union_id = ANY(%(brief)s) AND figure = 'paid' AND value = %(year)s
     UNION ALL
     SELECT union_id, figure, 'true', n, amount FROM {table}
     WHERE union_id = ANY(%(ids)s) AND figure = 'changed' AND value < %(unchanged_before)s
@@ -229,8 +236,8 @@ def figures_of(unions: list[Union], today: datetime.date, year: int | None = Non
         cursor.execute(READ_SETTINGS)
         cursor.execute(READ, {
             "whole": [union.pk for union in unions], "brief": [union.pk for union in brief], "ids": list(result),
-            "undated": list(UNDATED), "brief_figures": list(BRIEF),
-            "brief_values": ["", str(year), *(f"{kind}:{year}" for kind in EXIT_KINDS)],
+            "undated": list(UNDATED), "brief_flags": list(BRIEF_FLAGS), "year": str(year),
+            "brief_exits": [f"{kind}:{year}" for kind in EXIT_KINDS],
             "today": today.isoformat(), "unchanged_before": unchanged_before(today).isoformat()})
         for union_id, figure, value, n, amount in cursor.fetchall():
             figures = result[union_id]

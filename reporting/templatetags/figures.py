@@ -18,10 +18,12 @@ class NumberFormat:
     """The active language's separators, read once for many numbers."""
 
     def __init__(self):
-        thousands = formats.get_format("THOUSAND_SEPARATOR")
+        thousands, decimal = formats.get_format("THOUSAND_SEPARATOR"), formats.get_format("DECIMAL_SEPARATOR")
         # Python groups by three; a language that groups otherwise (and shows its separator) takes Django's way.
         self.by_threes = not thousands or formats.get_format("NUMBER_GROUPING") == 3
-        self.separators = str.maketrans({",": thousands, ".": formats.get_format("DECIMAL_SEPARATOR")})
+        self.grouping = "," if thousands else ""
+        self.separators = None if (thousands in ("", ",") and decimal == ".") else str.maketrans(
+            {",": thousands, ".": decimal})
 
     def __call__(self, value, places: int | None = None) -> str:
         """A count, or an amount with `places` decimals (a Decimal keeps its own without them)."""
@@ -29,10 +31,12 @@ class NumberFormat:
             return ""
         if not self.by_threes:
             return formats.number_format(value, places, use_l10n=True, force_grouping=True)
-        spec = ",f" if isinstance(value, Decimal) else ","
         if places is not None:
-            spec = f",.{places}f"
-        return format(value, spec).translate(self.separators)
+            spec = f"{self.grouping}.{places}f"
+        else:
+            spec = f"{self.grouping}f" if isinstance(value, Decimal) else self.grouping
+        text = format(value, spec)
+        return text.translate(self.separators) if self.separators else text
 
 
 @register.filter
