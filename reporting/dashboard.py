@@ -37,6 +37,15 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Header:
+    """A column head of the child table: what a click sorts by (descending when already ascending), and its state."""
+
+    label: str
+    sort: str
+    aria_sort: str  # "ascending", "descending" or ""
+
+
+@dataclass(frozen=True)
 class ChildRow:
     """A child unit's line of the table, its cells formatted in the order of COLUMNS."""
 
@@ -104,6 +113,12 @@ class Dashboard:
     @property
     def overall_overdue(self) -> bool:
         return self.today.year > self.overall_year and self.figures.on_register > 0
+
+    @cached_property
+    def headers(self) -> list[Header]:
+        return [Header(str(c.label), f"-{c.key}" if self.sort == c.key else c.key,
+                       "ascending" if self.sort == c.key else "descending" if self.sort == f"-{c.key}" else "")
+                for c in COLUMNS]
 
     # The two long tables, formatted once (reporting/templatetags/figures.py writes their rows).
     @cached_property

@@ -54,7 +54,7 @@ def dashboard(request: HttpRequest, code: str | None = None) -> HttpResponse:
     view = _dashboard(request, union)
     query = request.GET.copy()
     query.pop("sort", None)
-    context = {"board": view, "union": union, "ancestors": _breadcrumbs(request, union), "columns": board.COLUMNS,
+    context = {"board": view, "union": union, "ancestors": _breadcrumbs(request, union),
                "query": query.urlencode(), "can_set_targets": request.user.has_perm("reporting.change_exittarget",
                                                                                    union)}
     return render(request, "reporting/dashboard.html", context)
@@ -72,7 +72,7 @@ def dashboard_print(request: HttpRequest, code: str) -> HttpResponse:
     union = _union(request, code)
     view = _dashboard(request, union)
     return render(request, "reporting/dashboard_print.html",
-                  {"board": view, "union": union, "columns": board.COLUMNS, "summary": summary_rows(view)})
+                  {"board": view, "union": union, "summary": summary_rows(view)})
 
 
 @login_required

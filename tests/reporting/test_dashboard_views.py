@@ -88,8 +88,11 @@ def test_the_city_page_shows_its_figures_and_the_counties_worst_first(client_for
         ("410105", 1, 0, 0), ("410102", 2, 1, 25)]  # 0 % of 1 before 25 % of 4
     page = response.content.decode()
     assert reverse("reporting:dashboard", args=["410102"]) in page  # each row one level down
-    descending = client.get(reverse("reporting:dashboard"), {"sort": "-on_register"}).context["board"]
-    assert [c.union.code for c in descending.children] == ["410102", "410105"]
+    response = client.get(reverse("reporting:dashboard"), {"sort": "-on_register"})
+    assert [c.union.code for c in response.context["board"].children] == ["410102", "410105"]
+    page = response.content.decode()  # the sorted column says so, and a click on it sorts it the other way
+    assert '<th scope="col" class="number" aria-sort="descending"><a href="?sort=on_register">' in page
+    assert page.count("aria-sort=") == 1 and 'href="?sort=-exited_this_year"' not in page
     hostile = client.get(reverse("reporting:dashboard"), {"sort": "union__path; DROP", "year": "abc"})
     assert hostile.status_code == 200 and hostile.context["board"].year == YEAR
 
