@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from assistance.models import Measure
@@ -30,7 +31,7 @@ class Column:
     def text(self, figures: Figures, number: NumberFormat) -> str:
         value = self.value(figures)
         if value is None:
-            return str(_("未设目标")) if self.percent else "—"
+            return escape(_("未设目标")) if self.percent else "—"
         if self.percent:
             return f"{number(value)}%"
         return number(value, 2) if self.money else number(value)

@@ -50,7 +50,8 @@ def yuan(value) -> str:
 
 
 def _cells(cells) -> str:
-    return "".join(f'<td class="number">{escape(cell)}</td>' for cell in cells)
+    """Cells of numbers this module wrote (digits, separators, %, —) and Column.text's escaped label: no markup."""
+    return "".join(f'<td class="number">{cell}</td>' for cell in cells)
 
 
 @register.simple_tag

@@ -197,3 +197,9 @@ def test_the_bottom_up_plan_against_the_target(make_household, walk, caseworker,
     assert (kept.planned_this_year, kept.target, kept.plan_shortfall) == (2, 5, 3)
     assert kept.count("category", Category.DEEP) + kept.count("category", Category.RELATIVE) + kept.count(
         "category", Category.ACCIDENT) == kept.on_register == 2
+
+
+def test_a_child_units_name_is_escaped_in_the_table(client_for, city_boss, unions, files):
+    unions["410105"].__class__.objects.filter(pk=unions["410105"].pk).update(name='金水区<script>alert("x")</script>')
+    page = client_for(city_boss).get(reverse("reporting:dashboard")).content.decode()
+    assert "<script>alert" not in page and "金水区&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
