@@ -28,6 +28,14 @@
     };
   }
 
+  // The ranking: worst first from the top, the units with a target by their progress; with no target set below,
+  // every unit by the year's exits.
+  function rankedByProgress(d) { return d.ranking.some(function (r) { return r.progress !== null; }); }
+  function rankingRows(d) {
+    var byProgress = rankedByProgress(d);
+    return d.ranking.filter(function (r) { return !byProgress || r.progress !== null; }).reverse();
+  }
+
   var BUILDERS = {
     progress: function (d) {
       var p = d.progress, labels = d.labels;
@@ -47,10 +55,8 @@
         [{type: "bar", data: items.map(function (c) { return c.value; }), label: {show: true, position: "right"}}], true);
     },
     ranking: function (d) {
-      // Worst first from the top; without any target set below, the year's exits instead. Past RANKING_ROWS units
-      // the chart keeps its height and scrolls (the table below lists them all).
-      var withTarget = d.ranking.filter(function (r) { return r.progress !== null; });
-      var byProgress = withTarget.length > 0, rows = (byProgress ? withTarget : d.ranking.slice()).reverse();
+      // Past RANKING_ROWS units the chart keeps its height and scrolls (the table below lists them all).
+      var byProgress = rankedByProgress(d), rows = rankingRows(d);
       var option = bar(rows.map(function (r) { return r.name; }), [{
         type: "bar", name: byProgress ? d.labels.progress + " %" : d.labels.exited, barMaxWidth: 28,
         data: rows.map(function (r) { return byProgress ? r.progress : r.exited; }),
@@ -89,7 +95,7 @@
       var build = BUILDERS[node.dataset.chart];
       if (!build) return;
       if (node.dataset.chart === "ranking") {
-        node.style.height = Math.max(200, 40 + 32 * Math.min(data.ranking.length, RANKING_ROWS)) + "px";
+        node.style.height = Math.max(160, 72 + 32 * Math.min(rankingRows(data).length, RANKING_ROWS)) + "px";
       }
       var chart = echarts.init(node, null, {renderer: "svg"});
       chart.setOption(build(data, node));
