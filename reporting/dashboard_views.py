@@ -28,8 +28,10 @@ from reporting.models import ExitTarget
 def _union(request: HttpRequest, code: str | None) -> Union:
     if not request.user.has_perm("reporting.view_dashboard"):
         raise PermissionDenied
-    code = code or (request.user.home_union.code if request.user.home_union_id else None)
-    union = get_visible_or_404(Union.objects.select_related("parent"), request.user, code=code)
+    if code is None and request.user.home_union_id:
+        union = request.user.home_union  # the user's own union: in scope by definition, already read for the scope
+    else:
+        union = get_visible_or_404(Union.objects.all(), request.user, code=code)
     if not request.user.has_perm("reporting.view_dashboard", union):
         raise PermissionDenied
     return union

@@ -27,12 +27,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Sum
 
 from assistance.models import Batch, Measure
 from dossiers.choices import Category, Cause, KeyGroup, Status
 from hardship.models import Union
-from reporting.models import ExitTarget
 
 UNCHANGED_DAYS = 365  # "files unchanged for a year", as the saved search counts them
 EXIT_KINDS = (Status.EXITED, Status.RELIEVED, Status.REMOVED)
@@ -250,16 +248,24 @@ def figures_of(unions: list[Union], today: datetime.date, year: int | None = Non
     return result
 
 
+TARGETS = """
+    SELECT union_id, households, false FROM reporting_exittarget WHERE year = %(year)s AND union_id = ANY(%(ids)s)
+    UNION ALL
+    SELECT u.parent_id, sum(t.households), true FROM reporting_exittarget t JOIN hardship_union u ON u.id = t.union_id
+    WHERE t.year = %(year)s AND u.parent_id = ANY(%(whole)s) GROUP BY u.parent_id
+"""
+
+
 def _add_targets(result: dict[int, Figures], year: int) -> None:
     """Each union's own target, and (but for a table's line) the sum of its direct children's when any is set."""
-    for union_id, households in ExitTarget.objects.filter(union_id__in=list(result), year=year).values_list(
-            "union_id", "households").order_by():
-        result[union_id].target = households
     whole = [pk for pk, figures in result.items() if not figures.brief]
-    sums = (ExitTarget.objects.filter(union__parent_id__in=whole, year=year).values_list("union__parent_id")
-            .annotate(total=Sum("households")).order_by())
-    for parent_id, total in sums:
-        result[parent_id].children_target = total
+    with connection.cursor() as cursor:
+        cursor.execute(TARGETS, {"year": year, "ids": list(result), "whole": whole})
+        for union_id, households, of_children in cursor.fetchall():
+            if of_children:
+                result[union_id].children_target = households
+            else:
+                result[union_id].target = households
 
 
 BUDGETS = """
