@@ -45,7 +45,7 @@ UNDATED = ("stage", "on", "category", "cause", "group", "below", "unpaired", "no
 # A child unit's line of the dashboard's table needs only these flags, the year's exits and the year's money: a fifth
 # of its rows, each part an exact range of the index.
 BRIEF_FLAGS = ("on", "below", "unpaired", "noplan", "noopen", "unhelped")
-BRIEF = (*BRIEF_FLAGS, "exit", "paid")
+BRIEF = (*BRIEF_FLAGS, "exit", "paid", "changed", "reverify")  # what such a line holds (the moving ones as below)
 ROWS = """
     SELECT union_id, figure, value, n, amount FROM {table} WHERE union_id = ANY(%(whole)s) AND figure = ANY(%(undated)s)
     UNION ALL
@@ -86,10 +86,10 @@ class Figures:
     children_target: int | None = None  # the sum of the direct children's targets, when any is set
     budget: Decimal = Decimal("0.00")
     committed: Decimal = Decimal("0.00")
-    brief: bool = False  # read for a line of a table only: BRIEF, the moving figures, and the year's exits
+    brief: bool = False  # read for a line of a table only: BRIEF, of the exits and money only the year's
 
     def count(self, figure: str, value: str = "") -> int:
-        if self.brief and figure not in BRIEF and figure not in ("changed", "reverify"):
+        if self.brief and figure not in BRIEF:
             raise LookupError(f"'{figure}' is not read for a table's line (figures_of(brief=…))")
         return self.counts.get((figure, value), 0)
 
