@@ -16,6 +16,8 @@
     };
   }
 
+  function isNarrow(node) { return node.clientWidth < 420; }
+
   // On a phone the outer labels would wrap into each other: the numbers go inside, the names into the legend.
   function pie(items, narrow) {
     var shown = items.filter(function (i) { return i.value > 0; });
@@ -48,7 +50,7 @@
       option.grid.top = 24;
       return option;
     },
-    categories: function (d, node) { return pie(d.categories, node.clientWidth < 420); },
+    categories: function (d, node) { return pie(d.categories, isNarrow(node)); },
     causes: function (d) {
       var items = d.causes.filter(function (c) { return c.value > 0; });
       return bar(items.map(function (c) { return c.name; }),
@@ -98,8 +100,15 @@
         node.style.height = Math.max(160, 72 + 32 * Math.min(rankingRows(data).length, RANKING_ROWS)) + "px";
       }
       var chart = echarts.init(node, null, {renderer: "svg"});
+      var narrow = isNarrow(node);
       chart.setOption(build(data, node));
-      window.addEventListener("resize", function () { chart.resize(); });
+      window.addEventListener("resize", function () {
+        if (isNarrow(node) !== narrow) {  // a phone turned, a window narrowed: the layout that fits, afresh
+          narrow = isNarrow(node);
+          chart.setOption(build(data, node), true);
+        }
+        chart.resize();
+      });
     });
     document.documentElement.dataset.chartsReady = "true";
   }
